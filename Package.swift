@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers import in one direction only:
+//   proxmux -> ProxmuxShell -> ProxmoxAPI -> PVESchema, CCurlShim
+//   pve-sim -> PVESim -> PVESchema, SwiftNIO
+// The proxmux binary never links the simulator.
+let package = Package(
+    name: "proxmux",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "proxmux", targets: ["proxmux"]),
+        .executable(name: "pve-sim", targets: ["pve-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // Typed C wrappers for libcurl's variadic setopt/getinfo and the OpenSSL pin check.
+        .target(
+            name: "CCurlShim",
+            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // Typed C wrappers for libedit's variadic el_set/el_get/history.
+        .target(
+            name: "CEditLineShim",
+            linkerSettings: [.linkedLibrary("edit")]
+        ),
+        // The contract: JSON values and the official PVE schema subset with its validator.
+        .target(name: "PVESchema"),
+        .target(name: "ProxmoxAPI", dependencies: ["CCurlShim", "PVESchema"]),
+        .target(name: "ProxmuxShell", dependencies: ["ProxmoxAPI", "PVESchema", "CEditLineShim"]),
+        .target(
+            name: "PVESim",
+            dependencies: [
+                "PVESchema",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell"]),
+        .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
+        .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema"]),
+        .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
+        .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),
+        .testTarget(name: "ProxmuxShellTests", dependencies: ["ProxmuxShell", "ProxmoxAPI", "PVESim"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
