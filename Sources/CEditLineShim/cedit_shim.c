@@ -1,0 +1,1 @@
+#include "cedit_shim.h"

@@ -1,0 +1,1 @@
+// Filled by the API client work (transport, auth, models).

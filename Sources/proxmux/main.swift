@@ -1,0 +1,1 @@
+print("proxmux: not built yet")

@@ -1,0 +1,1 @@
+print("pve-sim: not built yet")

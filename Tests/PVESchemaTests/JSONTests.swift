@@ -1,0 +1,24 @@
+import Testing
+@testable import PVESchema
+
+@Suite struct JSONParsingTests {
+    @Test func parsesRealWorldShapesLeniently() throws {
+        let json = try JSON.parse(#"{"data":[{"vmid":"100","template":"","running":1,"mem":1.5e9,"name":"w\u00e9b\n"}]}"#)
+        let row = try #require(json["data"]?[0])
+        #expect(row["vmid"]?.int == 100)
+        #expect(row["template"]?.bool == false)
+        #expect(row["running"]?.bool == true)
+        #expect(row["mem"]?.int == 1_500_000_000)
+        #expect(row["name"]?.string == "wéb\n")
+    }
+
+    @Test(arguments: ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "01x", "{}x"])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+    }
+
+    @Test func roundTripsKeepingKeyOrder() throws {
+        let text = #"{"z":1,"a":[true,null,"q\"uote"],"m":{"x":-2.5}}"#
+        #expect(try JSON.parse(text).serialized() == text)
+    }
+}
