@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writer for standard output and standard error. Everything the shell prints goes
+/// through one of these, so output can be captured in tests and large tables are written in
+/// a few system calls instead of one per line.
+public final class Console {
+    public enum Stream { case out, err }
+
+    private let outFD: Int32
+    private let errFD: Int32
+    private var outBuffer: [UInt8] = []
+    /// When set, output is appended here instead of written to the descriptors (tests).
+    private var captured: (out: String, err: String)?
+    public let isTerminal: Bool
+
+    public init(outFD: Int32 = 1, errFD: Int32 = 2) {
+        self.outFD = outFD
+        self.errFD = errFD
+        self.isTerminal = isatty(outFD) == 1
+        outBuffer.reserveCapacity(64 * 1024)
+    }
+
+    /// A console that keeps everything in memory; read it back with `capturedOutput`.
+    public static func capturing() -> Console {
+        let console = Console(outFD: -1, errFD: -1)
+        console.captured = ("", "")
+        return console
+    }
+
+    public var capturedOutput: (out: String, err: String) { flush(); return captured ?? ("", "") }
+
+    public func write(_ text: String, to stream: Stream = .out) {
+        if captured != nil {
+            if stream == .out { captured!.out += text } else { flush(); captured!.err += text }
+            return
+        }
+        switch stream {
+        case .out:
+            outBuffer.append(contentsOf: text.utf8)
+            if outBuffer.count >= 64 * 1024 { flush() }
+        case .err:
+            flush()
+            writeAll(errFD, Array(text.utf8))
+        }
+    }
+
+    public func line(_ text: String = "", to stream: Stream = .out) { write(text + "\n", to: stream) }
+
+    /// An error line on stderr.
+    public func error(_ text: String) { line(text, to: .err) }
+
+    public func flush() {
+        guard captured == nil, !outBuffer.isEmpty else { return }
+        writeAll(outFD, outBuffer)
+        outBuffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
