@@ -73,7 +73,8 @@ enum Curl {
 
     @discardableResult
     static func run(_ url: String, method: String = "GET", headers: [String] = [], form: [(String, String)] = [],
-                    extraArgs: [String] = [], caFile: String? = CertificateFiles.caPath, timeout: Double = 20) throws -> CurlResult {
+                    multipart: [(String, String)] = [], extraArgs: [String] = [], caFile: String? = CertificateFiles.caPath,
+                    timeout: Double = 20) throws -> CurlResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var args = ["-sS", "-i", "-K", "-", "--max-time", String(timeout), "-X", method]
@@ -82,6 +83,7 @@ enum Curl {
         var config = ""
         for header in headers { config += "header = \"\(escape(header))\"\n" }
         for (key, value) in form { config += "data-urlencode = \"\(escape(key))=\(escape(value))\"\n" }
+        for (key, value) in multipart { config += "form = \"\(escape(key))=\(escape(value))\"\n" }
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
