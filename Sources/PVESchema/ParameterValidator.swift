@@ -17,7 +17,7 @@ public struct ParameterValidator: Sendable {
                 }
                 continue
             }
-            if let message = check(value, against: spec, in: endpoint) { errors[name] = message }
+            if let message = check(value, against: spec, named: name, in: endpoint) { errors[name] = message }
             if let required = spec.requires, params[required] == nil, errors[required] == nil {
                 errors[required] = "missing property - '\(name)' requires this property"
             }
@@ -28,15 +28,17 @@ public struct ParameterValidator: Sendable {
         return errors
     }
 
-    /// Checks one value against one parameter; nil when valid.
-    public func check(_ value: String, against spec: ParameterSpec, in endpoint: Endpoint? = nil) -> String? {
+    /// Checks one value against one parameter; nil when valid. `name` is the concrete name
+    /// (`net0` for `net[n]`) used in property-string messages; `endpoint` lets `delete` lists
+    /// check that each entry is an option of that endpoint.
+    public func check(_ value: String, against spec: ParameterSpec, named name: String? = nil, in endpoint: Endpoint? = nil) -> String? {
         if spec.type == .array, let items = spec.items {
             // Form encoding carries array items as one value per key; validate the one we have.
-            return check(value, against: items, in: endpoint)
+            return check(value, against: items, named: name, in: endpoint)
         }
         if let message = Self.checkType(value, spec.type) { return message }
         if let properties = spec.propertyFormat {
-            if let message = checkPropertyString(value, properties, parameter: spec.name) { return "invalid format - \(message)" }
+            if let message = checkPropertyString(value, properties, parameter: name ?? spec.name) { return "invalid format - \(message)" }
         } else if let format = spec.format, let message = checkFormat(value, format, endpoint: endpoint) {
             return "invalid format - \(message)"
         }

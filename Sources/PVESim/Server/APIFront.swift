@@ -143,7 +143,7 @@ final class APIFront: Sendable {
     struct Reply {
         let status: Int
         let reason: String
-        let body: String
+        let body: [UInt8]
         /// Pause before sending (latency fault, failed-login delay).
         let delayMs: Int
     }
@@ -358,10 +358,13 @@ final class APIFront: Sendable {
 
     // MARK: Envelope
 
+    private static let dataPrefix = Array("{\"data\":".utf8)
+
     func reply(data: JSON, delayMs: Int) -> Reply {
-        var body = "{\"data\":"
-        data.write(to: &body, pretty: false, indent: 0)
-        body += "}"
+        var body = Self.dataPrefix
+        body.reserveCapacity(4096)
+        data.write(to: &body)
+        body.append(UInt8(ascii: "}"))
         return Reply(status: 200, reason: "OK", body: body, delayMs: delayMs)
     }
 
@@ -374,7 +377,7 @@ final class APIFront: Sendable {
         body += "}"
         // A reason phrase is one line of text.
         let reason = String(error.reason.map { $0 == "\n" || $0 == "\r" ? " " : $0 }).trimmingSpaces
-        return Reply(status: error.status, reason: reason.isEmpty ? "Error" : reason, body: body, delayMs: delayMs)
+        return Reply(status: error.status, reason: reason.isEmpty ? "Error" : reason, body: Array(body.utf8), delayMs: delayMs)
     }
 }
 

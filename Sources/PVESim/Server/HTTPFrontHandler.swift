@@ -140,8 +140,8 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ reply: APIFront.Reply, head: APIFront.Head, keepAlive: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        var buffer = context.channel.allocator.buffer(capacity: reply.body.utf8.count)
-        buffer.writeString(reply.body)
+        var buffer = context.channel.allocator.buffer(capacity: reply.body.count)
+        buffer.writeBytes(reply.body)
         var headers = HTTPHeaders()
         headers.reserveCapacity(6)
         headers.add(name: "Content-Type", value: "application/json;charset=UTF-8")
