@@ -3,7 +3,7 @@ import Testing
 @testable import PVESim
 
 /// The hand-written hashes against the published test vectors.
-@Suite struct DigestTests {
+@Suite struct HashTests {
     static let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
     static let twoBlocks = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
 
@@ -23,6 +23,10 @@ import Testing
     ])
     func sha256(_ input: [UInt8], _ expected: String) {
         #expect(SHA256.hash(input).hexString == expected)
+    }
+
+    @Test func hexDigestOfText() {
+        #expect(SHA1.hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
     }
 
     @Test func streamingInOddChunksMatchesOneShot() {

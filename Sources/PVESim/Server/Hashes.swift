@@ -1,6 +1,7 @@
-// Small hash functions for the simulator: HMAC-SHA1 for RFC 6238 TOTP codes, HMAC-SHA256 for
-// ticket and CSRF signatures, and streaming SHA-1/SHA-256 for upload checksums. Written here so
-// the simulator needs no crypto package; checked against the RFC 3174/6234/2202/4231 vectors.
+// The simulator's one home for hash functions: HMAC-SHA1 for RFC 6238 TOTP codes, HMAC-SHA256
+// for ticket and CSRF signatures, streaming SHA-1/SHA-256 for upload checksums, SHA-1 for config
+// digests. Written here so the simulator needs no crypto package; checked against the
+// RFC 3174/6234/2202/4231 vectors in HashTests.
 
 /// A streaming hash function.
 protocol StreamingDigest {
@@ -76,9 +77,13 @@ private func bigEndianBytes(_ words: [UInt32]) -> [UInt8] {
     words.flatMap { w in [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)] }
 }
 
-/// SHA-1 (FIPS 180-4). Only for HMAC-SHA1 (TOTP) and upload checksums.
+/// SHA-1 (FIPS 180-4): HMAC-SHA1 for TOTP, upload checksums and the `digest` of config answers.
+/// Not for security.
 struct SHA1: StreamingDigest {
     static let blockSize = 64
+
+    /// Lowercase hex SHA-1 of a string's UTF-8 bytes (PVE's config `digest`).
+    static func hex(_ text: String) -> String { hash(Array(text.utf8)).hexString }
     private var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
     private var buffer = BlockBuffer()
 
