@@ -150,3 +150,19 @@ import Testing
         #expect(result.seconds < 2)
     }
 }
+
+extension SimulatorTransportTests {
+    @Test func manySmallRequestsOnOneConnectionAreFast() throws {
+        let sim = try startSimulator()
+        defer { sim.shutdown() }
+        let url = sim.baseURL + "/version"
+        let count = 300
+        let extra = ["-o", "/dev/null", "-w", "%{http_code}\n"] + Array(repeating: ["-o", "/dev/null", url], count: count - 1).flatMap { $0 }
+        let result = try Curl.run(url, headers: [Curl.tokenHeader], extraArgs: extra)
+        let codes = result.body.split(separator: "\n")
+        #expect(codes.count == count && codes.allSatisfy { $0 == "200" })
+        // Nagle + delayed ACK would cost ~40 ms per request; a debug build still does hundreds per second.
+        #expect(result.seconds < Double(count) * 0.01, "\(count) requests took \(result.seconds) s")
+        print("\(count) keep-alive requests in \(result.seconds) s")
+    }
+}
