@@ -58,22 +58,32 @@ import Testing
         #expect(after - before < 40 * 1024, "resident memory grew by \(after - before) KiB")
     }
 
-    @Test func uploadChecksumIsVerified() throws {
+    @Test(arguments: ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"])
+    func uploadChecksumIsVerified(algorithm: String) throws {
         let sim = try startSimulator()
         defer { sim.shutdown() }
-        let path = NSTemporaryDirectory() + "pve-sim-small-\(getpid()).iso"
+        let path = NSTemporaryDirectory() + "pve-sim-small-\(getpid())-\(algorithm).iso"
         var bytes = [UInt8](repeating: 0, count: 300_000)
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let digest = SHA256.hash(bytes).hexString
+        // The reference digest comes from the system tool, not from our own code.
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/\(algorithm)sum")
+        tool.arguments = [path]
+        let out = Pipe()
+        tool.standardOutput = out
+        try tool.run()
+        let digest = String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix { $0 != " " })
+        tool.waitUntilExit()
         let url = sim.baseURL + "/nodes/pve1/storage/local/upload"
         let good = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader],
-                                multipart: [("content", "iso"), ("checksum-algorithm", "sha256"), ("checksum", digest), ("filename", "@\(path)")])
+                                multipart: [("content", "iso"), ("checksum-algorithm", algorithm), ("checksum", digest.uppercased()),
+                                            ("filename", "@\(path)")])
         #expect(good.status == 200)
         let bad = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader],
-                               multipart: [("content", "iso"), ("checksum-algorithm", "sha256"),
-                                           ("checksum", String(repeating: "0", count: 64)), ("filename", "@\(path)")])
+                               multipart: [("content", "iso"), ("checksum-algorithm", algorithm),
+                                           ("checksum", String(repeating: "0", count: digest.count)), ("filename", "@\(path)")])
         #expect(bad.status == 500)
         #expect(bad.reason.hasPrefix("checksum mismatch: got '\(digest)'"))
     }
