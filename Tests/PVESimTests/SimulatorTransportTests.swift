@@ -149,6 +149,23 @@ import Testing
         let bad = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "2")])
         #expect(bad.status == 400)
         #expect(sim.faults.settings.errorRate == 0)
+        // Faults never hit the control endpoint itself, so they can always be switched off again.
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "1"), ("drop_rate", "1")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [Curl.tokenHeader]).status == 0)
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "0"), ("drop_rate", "0")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [Curl.tokenHeader]).status == 200)
+    }
+
+    @Test func expireTicketsThroughTheControlEndpoint() throws {
+        let sim = try startSimulator()
+        defer { sim.shutdown() }
+        let login = try Curl.run(sim.baseURL + "/access/ticket", method: "POST", form: [("username", "root@pam"), ("password", "rootpw")])
+        let ticket = try #require(login.json?["data"]?["ticket"]?.string)
+        let cookie = "Cookie: PVEAuthCookie=" + (ticket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [cookie]).status == 200)
+        let url = "https://127.0.0.1:\(sim.port)/_sim/faults"
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("expire_tickets", "1")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [cookie]).status == 401)
     }
 
     @Test func largeListingIsServedQuickly() throws {
