@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 import Testing
 @testable import ProxmuxShell

@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 import Testing
 @testable import ProxmuxShell
@@ -80,8 +81,8 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 @Test func taskShowGivesStatusDurationAndProgress() throws {
     let fake = FakeCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [["INFO: starting"], ["INFO:  42% (1.3 GiB of 3.0 GiB) in 5s, read: 1.0 MiB/s, write: 1.0 MiB/s"]], exit: "OK")
-    let ref = try #require(TaskRef(upid))
-    _ = try fake.get(ref.path + "/status", query: [:])  // reveal the first batch
+    let ref = try #require(UPID(upid))
+    _ = try fake.request(.get, ref.tasksPath + "/status", [])  // reveal the first batch
     let env = TaskEnvironment(client: fake, console: .capturing(), tasks: TaskCenter(), settings: ShellSettings())
     guard case .record(let record) = try TaskCommands.runShow(invocation(TaskCommands.show, [upid]), env) else {
         Issue.record("expected a record"); return

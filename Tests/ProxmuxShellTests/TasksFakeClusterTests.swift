@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 import Testing
 @testable import ProxmuxShell
@@ -7,7 +8,7 @@ import Testing
 /// advances one step per status poll); the simulator-backed tests cover the real server.
 final class FakeCluster: TaskCalls {
     struct FakeTask {
-        var ref: TaskRef
+        var ref: UPID
         /// Log lines revealed one batch per status poll.
         var batches: [[String]]
         var exitStatus: String
@@ -37,10 +38,23 @@ final class FakeCluster: TaskCalls {
     var tasks: [String: FakeTask] = [:]
     /// Rows of /cluster/tasks.
     var clusterTasks: [JSON] = []
+    /// Mutating requests in order; `form` as a dictionary (each name is sent once).
     private(set) var mutations: [(method: String, path: String, form: [String: String])] = []
+    /// The same requests with their parameters in the order sent.
+    private(set) var sent: [(method: String, path: String, params: [(String, String)])] = []
     private(set) var gets: [String] = []
 
-    func get(_ path: String, query: [String: String]) throws -> JSON {
+    func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
+        guard method == .get else {
+            sent.append((method.rawValue, path, params))
+            let form = Dictionary(params, uniquingKeysWith: { a, _ in a })
+            mutations.append((method.rawValue, path, form))
+            return method == .post ? try post(path, form: form) : .null
+        }
+        return try get(path, query: Dictionary(params, uniquingKeysWith: { a, _ in a }))
+    }
+
+    private func get(_ path: String, query: [String: String]) throws -> JSON {
         gets.append(path)
         let parts = path.split(separator: "/").map(String.init)
         switch parts.count {
@@ -57,7 +71,7 @@ final class FakeCluster: TaskCalls {
             task.polls += 1
             if task.polls <= task.batches.count { task.revealed += task.batches[task.polls - 1] }
             tasks[parts[3]] = task
-            var status: JSON = ["upid": .string(task.ref.upid), "status": task.stopped ? "stopped" : "running",
+            var status: JSON = ["upid": .string(task.ref.raw), "status": task.stopped ? "stopped" : "running",
                                 "type": .string(task.ref.type), "id": .string(task.ref.id), "starttime": .int(task.ref.startTime)]
             if task.stopped { status = status.setting("exitstatus", to: .string(task.exitStatus)) }
             return status
@@ -72,8 +86,7 @@ final class FakeCluster: TaskCalls {
         }
     }
 
-    func post(_ path: String, form: [String: String]) throws -> JSON {
-        mutations.append(("POST", path, form))
+    private func post(_ path: String, form: [String: String]) throws -> JSON {
         let parts = path.split(separator: "/").map(String.init)
         guard parts.count == 3, parts[2] == "qemu", let vmid = form["vmid"] else { throw ShellError("fake: no POST \(path)") }
         let upid = addTask(node: parts[1], type: "qmcreate", id: vmid, batches: [["creating disk"]], exit: "OK")
@@ -81,16 +94,12 @@ final class FakeCluster: TaskCalls {
         return .string(upid)
     }
 
-    func delete(_ path: String, query: [String: String]) throws -> JSON {
-        mutations.append(("DELETE", path, query))
-        return .null
-    }
-
     /// Adds a task that reveals one batch of log lines per status poll, then stops.
     @discardableResult
     func addTask(node: String = "pve1", type: String, id: String, start: Int64 = 1_764_150_000, batches: [[String]], exit: String) -> String {
-        let upid = "UPID:\(node):0000\(String(tasks.count + 10, radix: 16).uppercased()):00ABCDEF:\(String(start, radix: 16).uppercased()):\(type):\(id):root@pam:"
-        guard let ref = TaskRef(upid) else { return upid }
+        let pid = String(tasks.count + 0x1000, radix: 16).uppercased()
+        let upid = "UPID:\(node):0000\(pid):00ABCDEF:\(String(start, radix: 16).uppercased()):\(type):\(id):root@pam:"
+        guard let ref = UPID(upid) else { return upid }
         tasks[upid] = FakeTask(ref: ref, batches: batches, exitStatus: exit)
         return upid
     }
@@ -116,7 +125,7 @@ func tableRows(_ output: CommandOutput) -> [JSON] {
 @Test func fakeClusterRevealsTaskLogStepByStep() throws {
     let fake = FakeCluster()
     let upid = fake.addTask(type: "qmstart", id: "100", batches: [["a"], ["b"]], exit: "OK")
-    let ref = try #require(TaskRef(upid))
-    #expect(try fake.get(ref.path + "/status", query: [:])["status"] == "running")
-    #expect(try fake.get(ref.path + "/log", query: [:]).array?.count == 1)
+    let ref = try #require(UPID(upid))
+    #expect(try fake.request(.get, ref.tasksPath + "/status", [])["status"] == "running")
+    #expect(try fake.request(.get, ref.tasksPath + "/log", []).array?.count == 1)
 }

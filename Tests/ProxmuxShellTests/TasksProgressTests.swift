@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import Testing
 @testable import ProxmuxShell
 

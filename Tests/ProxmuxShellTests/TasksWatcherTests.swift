@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 import Testing
 @testable import ProxmuxShell
@@ -56,7 +57,7 @@ private func environment(_ fake: FakeCluster, console: Console = .capturing(), i
     var polls = 0
     let env = environment(fake, console: console, interrupted: { polls += 1; return polls > 5 }, center: center)
     let result = try env.watcher().watch(upid, label: "backup 100", mode: .wait)
-    #expect(result == .stoppedWaiting(try #require(TaskRef(upid))))
+    #expect(result == .stoppedWaiting(try #require(UPID(upid))))
     #expect(console.capturedOutput.out.contains("task log \(upid) --follow"))
     #expect(!fake.mutations.contains { $0.method == "DELETE" }, "the task is not stopped")
     #expect(center.runningCount == 1, "the task is now a background task of the session")
@@ -68,7 +69,7 @@ private func environment(_ fake: FakeCluster, console: Console = .capturing(), i
     let bad = fake.addTask(type: "qmstop", id: "101", batches: [["stopping"]], exit: "can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout")
     let center = TaskCenter()
     let env = environment(fake, center: center)
-    #expect(try env.watcher().watch(ok, label: "start 100", mode: .background) == .background(try #require(TaskRef(ok))))
+    #expect(try env.watcher().watch(ok, label: "start 100", mode: .background) == .background(try #require(UPID(ok))))
     _ = try env.watcher().watch(bad, label: "stop 101", mode: .background)
     #expect(center.runningCount == 2)
     #expect(fake.gets.isEmpty, "--no-wait returns at once without polling")
@@ -101,16 +102,16 @@ private func environment(_ fake: FakeCluster, console: Console = .capturing(), i
 
 @Test(arguments: ["not-a-upid", "UPID:pve1:zz", ""])
 func badUPIDsAreRejectedWithAnExample(_ text: String) {
-    #expect(throws: ShellError.self) { try TaskRef.parse(text) }
-    #expect((try? TaskRef.parse(text)) == nil)
+    #expect(throws: ShellError.self) { try UPID.parseArgument(text) }
+    #expect((try? UPID.parseArgument(text)) == nil)
 }
 
 @Test func parsesUPIDParts() throws {
-    let ref = try #require(TaskRef("UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:admin@pve!ci:"))
+    let ref = try #require(UPID("UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:admin@pve!ci:"))
     #expect(ref.node == "pve2")
     #expect(ref.type == "vzdump")
     #expect(ref.id == "101")
     #expect(ref.user == "admin@pve!ci")
     #expect(ref.startTime == 0x6745A1B2)
-    #expect(ref.path == "/nodes/pve2/tasks/UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:admin@pve!ci:")
+    #expect(ref.tasksPath == "/nodes/pve2/tasks/UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:admin@pve!ci:")
 }

@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// Creation verbs: `create vm` (wizard or flags).
@@ -33,14 +34,14 @@ public enum CreateCommands {
             return .message("cancelled; nothing was created")
         }
         let request = CreateVMWizard.request(outcome.answers)
-        try env.checkRequest("POST", CreateVMWizard.apiPath, request.form.merging(["node": outcome.answers["node"] ?? ""]) { a, _ in a })
+        try env.checkRequest("POST", CreateVMWizard.apiPath, [("node", outcome.answers["node"] ?? "")] + request.params)
         let vmid = outcome.answers["vmid"] ?? ""
         let label = "create vm \(vmid)" + (outcome.answers.value("name").map { " (\($0))" } ?? "")
         let equivalent = wizard.commandLine(for: outcome.answers)
-        let response = try apiCall("creating VM \(vmid)") { try env.client.post(request.path, form: request.form) }
+        let response = try apiCall("creating VM \(vmid)") { try env.client.request(.post, request.path, request.params) }
         env.invalidateCache()
         if outcome.prompted { env.console.line("same as: \(equivalent)") }
-        guard !env.settings.dryRun, let upid = response.string, TaskRef(upid) != nil else {
+        guard !env.settings.dryRun, let upid = response.string, UPID(upid) != nil else {
             return .message(env.settings.dryRun ? "dry run: nothing was created" : "\(label): requested")
         }
         let result = try env.watcher().watch(upid, label: label, mode: TaskEnvironment.waitMode(inv))

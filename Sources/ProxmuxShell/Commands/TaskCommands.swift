@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// The task verbs: `tasks`, `task show`, `task log`, `task stop`, `wait`.
@@ -75,7 +76,7 @@ public enum TaskCommands {
             guard let value = Int(limit), value > 0 else { throw ShellError("--limit must be a positive whole number, not '\(limit)'") }
             filter.limit = value
         }
-        let data = try apiCall("listing tasks") { try env.client.get("/cluster/tasks", query: [:]) }
+        let data = try apiCall("listing tasks") { try env.client.get("/cluster/tasks") }
         let rows = filter.apply((data.array ?? []).compactMap(TaskRow.init))
         let now = TaskTime.now()
         return .table(Table(
@@ -97,8 +98,8 @@ public enum TaskCommands {
     }
 
     public static func runShow(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
-        let ref = try TaskRef.parse(inv.arguments.first ?? "")
-        let status = try apiCall("reading task \(ref.upid)") { try env.client.get(ref.path + "/status", query: [:]) }
+        let ref = try UPID.parseArgument(inv.arguments.first ?? "")
+        let status = try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }
         var reader = TaskLogReader(ref: ref)
         var progress: ProgressSample?
         for line in try reader.readNew(using: env.client) {
@@ -109,7 +110,7 @@ public enum TaskCommands {
         let start = status["starttime"]?.int ?? ref.startTime
         let end = running ? TaskTime.now() : (status["endtime"]?.int ?? TaskTime.now())
         var record: [(String, JSON)] = [
-            ("upid", .string(ref.upid)), ("node", .string(ref.node)), ("type", .string(status["type"]?.string ?? ref.type)),
+            ("upid", .string(ref.raw)), ("node", .string(ref.node)), ("type", .string(status["type"]?.string ?? ref.type)),
             ("id", .string(status["id"]?.string ?? ref.id)), ("user", .string(status["user"]?.string ?? ref.user)),
             ("status", .string(running ? "running" : "stopped")),
         ]
@@ -129,13 +130,13 @@ public enum TaskCommands {
     }
 
     public static func runLog(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
-        let ref = try TaskRef.parse(inv.arguments.first ?? "")
+        let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         var reader = TaskLogReader(ref: ref)
         let follow = inv.has("follow")
         while true {
             // Status before log: once stopped, the log read after it is complete.
             let stopped = follow
-                ? try apiCall("reading task \(ref.upid)") { try env.client.get(ref.path + "/status", query: [:]) }["status"]?.string == "stopped"
+                ? try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }["status"]?.string == "stopped"
                 : true
             for line in try reader.readNew(using: env.client) { env.console.line(line) }
             env.console.flush()
@@ -152,10 +153,10 @@ public enum TaskCommands {
     }
 
     public static func runStop(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
-        let ref = try TaskRef.parse(inv.arguments.first ?? "")
+        let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         let target = ref.id.isEmpty ? ref.type : "\(ref.type) \(ref.id)"
-        env.console.line("stopping task \(target) on \(ref.node) (\(ref.upid))")
-        try apiCall("stopping task \(ref.upid)") { try env.client.delete(ref.path, query: [:]) }
+        env.console.line("stopping task \(target) on \(ref.node) (\(ref.raw))")
+        try apiCall("stopping task \(ref.raw)") { try env.client.request(.delete, ref.tasksPath, []) }
         env.invalidateCache()
         return .nothing
     }
@@ -163,11 +164,11 @@ public enum TaskCommands {
     public static func runWait(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         var targets: [(upid: String, label: String)] = []
         for argument in inv.arguments {
-            let ref = try TaskRef.parse(argument)
-            let label = env.tasks.background.first { $0.ref.upid == ref.upid }?.label ?? "\(ref.type) \(ref.id)"
-            targets.append((ref.upid, label))
+            let ref = try UPID.parseArgument(argument)
+            let label = env.tasks.background.first { $0.ref.raw == ref.raw }?.label ?? "\(ref.type) \(ref.id)"
+            targets.append((ref.raw, label))
         }
-        if inv.arguments.isEmpty { targets = env.tasks.background.map { ($0.ref.upid, $0.label) } }
+        if inv.arguments.isEmpty { targets = env.tasks.background.map { ($0.ref.raw, $0.label) } }
         if targets.isEmpty { return .message("no background tasks to wait for") }
         let watcher = env.watcher()
         var failures: [String] = []

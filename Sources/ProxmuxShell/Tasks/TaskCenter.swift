@@ -1,9 +1,10 @@
+import ProxmoxAPI
 /// This session's tasks that run in the background (`--no-wait`, or waiting stopped with Ctrl-C).
 /// The main loop asks it for `pendingNotices(using:)` before each prompt and shows `runningCount`
 /// in the prompt. One instance per session.
 public final class TaskCenter {
     public struct Entry: Sendable, Equatable {
-        public let ref: TaskRef
+        public let ref: UPID
         /// What started it, in the user's words (`create vm 105`, `start web01`).
         public let label: String
     }
@@ -16,14 +17,14 @@ public final class TaskCenter {
     public var runningCount: Int { background.count }
 
     /// Remembers a task so its end is reported before a later prompt.
-    public func register(_ ref: TaskRef, label: String) {
-        guard !background.contains(where: { $0.ref.upid == ref.upid }) else { return }
+    public func register(_ ref: UPID, label: String) {
+        guard !background.contains(where: { $0.ref.raw == ref.raw }) else { return }
         background.append(Entry(ref: ref, label: label))
     }
 
     /// Forgets a task (its end was reported some other way, e.g. by `wait`).
     public func forget(_ upid: String) {
-        background.removeAll { $0.ref.upid == upid }
+        background.removeAll { $0.ref.raw == upid }
     }
 
     /// Checks each background task once (one status request each). Finished ones are forgotten and
@@ -33,16 +34,16 @@ public final class TaskCenter {
     public func pendingNotices(using client: TaskCalls) -> [String] {
         var notices: [String] = []
         for entry in background {
-            guard let status = try? client.get(entry.ref.path + "/status", query: [:]),
+            guard let status = try? client.get(entry.ref.tasksPath + "/status"),
                 status["status"]?.string == "stopped"
             else { continue }
             let exit = status["exitstatus"]?.string ?? "unknown"
             if TaskExitStatus.isSuccess(exit) {
-                notices.append("task \(exit): \(entry.label) (\(entry.ref.upid))")
+                notices.append("task \(exit): \(entry.label) (\(entry.ref.raw))")
             } else {
-                notices.append("task failed: \(entry.label): \(exit) (\(entry.ref.upid))")
+                notices.append("task failed: \(entry.label): \(exit) (\(entry.ref.raw))")
             }
-            forget(entry.ref.upid)
+            forget(entry.ref.raw)
         }
         return notices
     }

@@ -14,13 +14,13 @@ public struct TaskEnvironment {
     /// Called after a mutating request so TAB and `ls` see the change at once.
     public let invalidateCache: () -> Void
     /// Checks a request against the official schema before it is sent (method, schema path, form).
-    public let checkRequest: (String, String, [String: String]) throws -> Void
+    public let checkRequest: (String, String, [(String, String)]) throws -> Void
     public let pollInterval: Double
 
     public init(
         client: TaskCalls, console: Console, tasks: TaskCenter, settings: ShellSettings,
         isInterrupted: @escaping () -> Bool = { false }, prompter: Prompter? = nil, contextNode: String? = nil,
-        invalidateCache: @escaping () -> Void = {}, checkRequest: @escaping (String, String, [String: String]) throws -> Void = { _, _, _ in },
+        invalidateCache: @escaping () -> Void = {}, checkRequest: @escaping (String, String, [(String, String)]) throws -> Void = { _, _, _ in },
         pollInterval: Double = 1.0
     ) {
         self.client = client

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ProxmoxAPI
 import PVESchema
 
 /// A row of `/cluster/tasks` or `/nodes/{node}/tasks`, read leniently.
@@ -22,7 +23,7 @@ public struct TaskRow: Sendable, Equatable {
 
     public init?(_ row: JSON) {
         guard let upid = row["upid"]?.string else { return nil }
-        let ref = TaskRef(upid)
+        let ref = UPID(upid)
         self.upid = upid
         node = row["node"]?.string ?? ref?.node ?? ""
         type = row["type"]?.string ?? ref?.type ?? ""
@@ -151,7 +152,7 @@ public enum TaskCompletion {
 
     /// Candidates from one `/cluster/tasks` request; none when it fails (TAB must not print errors).
     public static func candidates(prefix: String, client: TaskCalls) -> [Completion] {
-        guard let data = try? client.get("/cluster/tasks", query: [:]) else { return [] }
+        guard let data = try? client.get("/cluster/tasks") else { return [] }
         return candidates(prefix: prefix, rows: (data.array ?? []).compactMap(TaskRow.init))
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ProxmoxAPI
 import PVESchema
 
 /// Whether a task-starting verb waits for its task.
@@ -13,7 +14,7 @@ public enum TaskWaitMode: Sendable, Equatable {
 
 /// How a finished task ended.
 public struct TaskEnd: Sendable, Equatable {
-    public let ref: TaskRef
+    public let ref: UPID
     public let exitStatus: String
     public var succeeded: Bool { TaskExitStatus.isSuccess(exitStatus) }
     /// The last lines of the task log (up to `TaskWatcher.keptLogLines`), shown when it failed.
@@ -24,9 +25,9 @@ public struct TaskEnd: Sendable, Equatable {
 public enum TaskWatchResult: Sendable, Equatable {
     case finished(TaskEnd)
     /// Ctrl-C: the task keeps running; it was registered as a background task.
-    case stoppedWaiting(TaskRef)
+    case stoppedWaiting(UPID)
     /// `--no-wait`: registered as a background task.
-    case background(TaskRef)
+    case background(UPID)
 }
 
 /// The one component every task-starting verb hands its UPID to. It waits for the task while
@@ -59,7 +60,7 @@ public final class TaskWatcher {
 
     /// Follows the task `upid` started by the verb described by `label`.
     public func watch(_ upid: String, label: String, mode: TaskWaitMode) throws -> TaskWatchResult {
-        let ref = try TaskRef.parse(upid)
+        let ref = try UPID.parseArgument(upid)
         if mode == .background {
             center.register(ref, label: label)
             return .background(ref)
@@ -70,11 +71,11 @@ public final class TaskWatcher {
             if isInterrupted() {
                 display.finish()
                 center.register(ref, label: label)
-                console.line("stopped waiting; the task keeps running. Follow it with: task log \(ref.upid) --follow")
+                console.line("stopped waiting; the task keeps running. Follow it with: task log \(ref.raw) --follow")
                 return .stoppedWaiting(ref)
             }
-            let status = try apiCall("reading status of task \(ref.upid)") {
-                try client.get(ref.path + "/status", query: [:])
+            let status = try apiCall("reading status of task \(ref.raw)") {
+                try client.get(ref.tasksPath + "/status")
             }
             let finished = status["status"]?.string == "stopped"
             // Read the log after the status: once the task is stopped its log is complete.
@@ -83,7 +84,7 @@ public final class TaskWatcher {
             }
             if finished {
                 display.finish()
-                center.forget(ref.upid)
+                center.forget(ref.raw)
                 return .finished(TaskEnd(ref: ref, exitStatus: status["exitstatus"]?.string ?? "unknown", logTail: reader.tail))
             }
             display.tick()
@@ -113,12 +114,12 @@ public final class TaskWatcher {
             if !lines.isEmpty {
                 message += "\ntask log (last lines):\n" + lines.map { "  " + $0 }.joined(separator: "\n")
             }
-            message += "\nfull log: task log \(end.ref.upid)"
+            message += "\nfull log: task log \(end.ref.raw)"
             throw ShellError(message)
         case .stoppedWaiting(let ref):
-            return .message(ref.upid)
+            return .message(ref.raw)
         case .background(let ref):
-            return .message(ref.upid)
+            return .message(ref.raw)
         }
     }
 }
@@ -131,20 +132,20 @@ func usleepSeconds(_ seconds: Double) {
 
 /// Reads a task log incrementally (`start` = lines already read) and keeps its last lines.
 struct TaskLogReader {
-    let ref: TaskRef
+    let ref: UPID
     private(set) var linesRead = 0
     private(set) var tail: [String] = []
     /// Upper bound per request so a huge log is read in pieces.
     private let pageSize = 500
 
-    init(ref: TaskRef) { self.ref = ref }
+    init(ref: UPID) { self.ref = ref }
 
     /// New lines since the last call, in order.
     mutating func readNew(using client: TaskCalls) throws -> [String] {
         var result: [String] = []
         while true {
-            let data = try apiCall("reading log of task \(ref.upid)") {
-                try client.get(ref.path + "/log", query: ["start": String(linesRead), "limit": String(pageSize)])
+            let data = try apiCall("reading log of task \(ref.raw)") {
+                try client.get(ref.tasksPath + "/log", [("start", String(linesRead)), ("limit", String(pageSize))])
             }
             let entries = data.array ?? []
             // An empty log is answered with a single placeholder line.

@@ -47,7 +47,7 @@ public final class LiveCreateVMData: CreateVMData {
 
     public func nodes() throws -> [Completion] {
         if let nodeCache { return nodeCache }
-        let rows = try apiCall("listing nodes") { try client.get("/nodes", query: [:]) }.array ?? []
+        let rows = try apiCall("listing nodes") { try client.get("/nodes") }.array ?? []
         let result = rows.compactMap { row -> Completion? in
             guard let name = row["node"]?.string else { return nil }
             return Completion(name, detail: row["status"]?.string)
@@ -57,14 +57,14 @@ public final class LiveCreateVMData: CreateVMData {
     }
 
     public func nextVMID() throws -> Int64 {
-        let data = try apiCall("asking for the next free VMID") { try client.get("/cluster/nextid", query: [:]) }
+        let data = try apiCall("asking for the next free VMID") { try client.get("/cluster/nextid") }
         guard let id = data.int else { throw ShellError("the server answered /cluster/nextid with '\(data.serialized())', not a number") }
         return id
     }
 
     public func guestHolding(_ vmid: Int64) throws -> String? {
         if guests == nil {
-            guests = try apiCall("listing guests") { try client.get("/cluster/resources", query: ["type": "vm"]) }
+            guests = try apiCall("listing guests") { try client.get("/cluster/resources", [("type", "vm")]) }
         }
         for row in guests?.array ?? [] where row["vmid"]?.int == vmid {
             let kind = row["type"]?.string == "lxc" ? "container" : "vm"
@@ -78,7 +78,7 @@ public final class LiveCreateVMData: CreateVMData {
     public func storages(node: String) throws -> [StorageInfo] {
         if let cached = storageCache[node] { return cached }
         let rows = try apiCall("listing storages of \(node)") {
-            try client.get("/nodes/\(node)/storage", query: ["enabled": "1"])
+            try client.get("/nodes/\(node)/storage", [("enabled", "1")])
         }.array ?? []
         let result = rows.compactMap { row -> StorageInfo? in
             guard let id = row["storage"]?.string else { return nil }
@@ -94,7 +94,7 @@ public final class LiveCreateVMData: CreateVMData {
         var result: [Completion] = []
         for storage in try storages(node: node) where storage.content.contains("iso") {
             let rows = try apiCall("listing ISO images on \(storage.id)") {
-                try client.get("/nodes/\(node)/storage/\(storage.id)/content", query: ["content": "iso"])
+                try client.get("/nodes/\(node)/storage/\(storage.id)/content", [("content", "iso")])
             }.array ?? []
             for row in rows {
                 guard let volid = row["volid"]?.string else { continue }
@@ -108,7 +108,7 @@ public final class LiveCreateVMData: CreateVMData {
     public func bridges(node: String) throws -> [String] {
         if let cached = bridgeCache[node] { return cached }
         let rows = try apiCall("listing bridges of \(node)") {
-            try client.get("/nodes/\(node)/network", query: ["type": "any_bridge"])
+            try client.get("/nodes/\(node)/network", [("type", "any_bridge")])
         }.array ?? []
         let result = rows.compactMap { $0["iface"]?.string }.sorted()
         bridgeCache[node] = result

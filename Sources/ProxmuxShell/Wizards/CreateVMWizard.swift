@@ -248,31 +248,29 @@ public enum CreateVMWizard {
 
     // MARK: Request
 
-    /// The request the answers become: path and form parameters of `POST /nodes/{node}/qemu`.
-    /// A new disk is written `STORAGE:SIZE_IN_GiB` (PVE allocates it), the ISO as a CD-ROM on ide2.
-    public static func request(_ a: WizardAnswers) -> (path: String, form: [String: String]) {
+    /// The request the answers become: path and form parameters of `POST /nodes/{node}/qemu`, in
+    /// a fixed order. A new disk is written `STORAGE:SIZE_IN_GiB` (PVE allocates it), the ISO as a
+    /// CD-ROM on ide2, the network card as `model=...,bridge=...`.
+    public static func request(_ a: WizardAnswers) -> (path: String, params: [(String, String)]) {
         let bus = a["disk-bus"] ?? "scsi"
-        var form: [String: String] = [
-            "vmid": a["vmid"] ?? "",
-            "ostype": a["ostype"] ?? "l26",
-            "cores": a["cores"] ?? "1",
-            "sockets": a["sockets"] ?? "1",
-            "cpu": a["cpu"] ?? "x86-64-v2-AES",
-            "memory": a["memory"] ?? "2048",
+        var params: [(String, String)] = [("vmid", a["vmid"] ?? "")]
+        if let name = a.value("name") { params.append(("name", name)) }
+        params += [
+            ("ostype", a["ostype"] ?? "l26"), ("cores", a["cores"] ?? "1"), ("sockets", a["sockets"] ?? "1"),
+            ("cpu", a["cpu"] ?? "x86-64-v2-AES"), ("memory", a["memory"] ?? "2048"),
         ]
-        if let name = a.value("name") { form["name"] = name }
-        if let balloon = a.value("balloon") { form["balloon"] = balloon }
-        if bus == "scsi" { form["scsihw"] = "virtio-scsi-single" }
-        form[bus + "0"] = "\(a["storage"] ?? ""):\(a["disk-size"] ?? "32"),format=\(a["disk-format"] ?? "raw")"
-        if let iso = a.value("iso"), iso != "none" { form["ide2"] = "\(iso),media=cdrom" }
+        if let balloon = a.value("balloon") { params.append(("balloon", balloon)) }
+        if bus == "scsi" { params.append(("scsihw", "virtio-scsi-single")) }
+        params.append((bus + "0", "\(a["storage"] ?? ""):\(a["disk-size"] ?? "32"),format=\(a["disk-format"] ?? "raw")"))
+        if let iso = a.value("iso"), iso != "none" { params.append(("ide2", "\(iso),media=cdrom")) }
         var net = "model=\(a["net-model"] ?? "virtio"),bridge=\(a["bridge"] ?? "vmbr0")"
         if let mac = a.value("mac") { net += ",macaddr=\(mac)" }
         if let vlan = a.value("vlan") { net += ",tag=\(vlan)" }
         net += ",firewall=" + (a["firewall"] == "no" ? "0" : "1")
-        form["net0"] = net
-        if let order = a.value("boot-order") { form["boot"] = "order=\(order)" }
-        if a["start"] == "yes" { form["start"] = "1" }
-        return ("/nodes/\(a["node"] ?? "")/qemu", form)
+        params.append(("net0", net))
+        if let order = a.value("boot-order") { params.append(("boot", "order=\(order)")) }
+        if a["start"] == "yes" { params.append(("start", "1")) }
+        return ("/nodes/\(a["node"] ?? "")/qemu", params)
     }
 
     // MARK: Checks
