@@ -313,3 +313,33 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
     #expect(messageText(output)?.hasPrefix("UPID:pve1:") == true)
     #expect(center.background.map(\.label) == ["create vm 102 (web)"])
 }
+
+@Test func osTypesAreExactlyTheSchemaEnum() {
+    let schema = APISchema.official.enumValues(method: "POST", template: "/nodes/{node}/qemu", parameter: "ostype")
+    #expect(!schema.isEmpty)
+    #expect(Set(CreateVMWizard.osTypes.map(\.value)) == Set(schema))
+}
+
+@Test func everyCreateVMFlagNamesAParameterOfTheSchema() throws {
+    let endpoint = try #require(APISchema.official.endpoint(method: "POST", template: "/nodes/{node}/qemu"))
+    for flag in CreateVMWizard.flags {
+        let ref = try #require(flag.apiParameter)
+        #expect(endpoint.parameters[ref.parameter] != nil, "--\(flag.name) → \(ref.parameter)")
+    }
+}
+
+@Test func requestsFromEveryDiskBusPassTheSchemaCheck() throws {
+    for bus in CreateVMWizard.diskBuses.map(\.value) {
+        let answers = WizardAnswers([
+            "node": "pve1", "vmid": "105", "name": "web", "iso": "local:iso/a.iso", "ostype": "win11", "cores": "2", "sockets": "1",
+            "cpu": "host", "memory": "4096", "balloon": "1024", "storage": "local-lvm", "disk-size": "32", "disk-format": "raw",
+            "disk-bus": bus, "bridge": "vmbr0", "net-model": "e1000", "mac": "BC:24:11:00:00:01", "vlan": "20", "firewall": "no",
+            "boot-order": "\(bus)0;ide2;net0", "start": "yes",
+        ])
+        let request = CreateVMWizard.request(answers)
+        try RequestSchemaCheck.check("POST", "/nodes/{node}/qemu", [("node", "pve1")] + request.params)
+    }
+    #expect(throws: ShellError.self) {
+        try RequestSchemaCheck.check("POST", "/nodes/{node}/qemu", [("node", "pve1"), ("vmid", "105"), ("net0", "model=bogus")])
+    }
+}

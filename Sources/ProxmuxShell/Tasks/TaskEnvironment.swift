@@ -1,3 +1,5 @@
+import PVESchema
+
 /// What the task verbs and the creation wizards need from the session, gathered in one value so
 /// they can be run against any client (the simulator in tests) without a whole shell.
 public struct TaskEnvironment {
@@ -20,7 +22,7 @@ public struct TaskEnvironment {
     public init(
         client: TaskCalls, console: Console, tasks: TaskCenter, settings: ShellSettings,
         isInterrupted: @escaping () -> Bool = { false }, prompter: Prompter? = nil, contextNode: String? = nil,
-        invalidateCache: @escaping () -> Void = {}, checkRequest: @escaping (String, String, [(String, String)]) throws -> Void = { _, _, _ in },
+        invalidateCache: @escaping () -> Void = {}, checkRequest: @escaping (String, String, [(String, String)]) throws -> Void = RequestSchemaCheck.check,
         pollInterval: Double = 1.0
     ) {
         self.client = client
@@ -54,5 +56,21 @@ extension TaskEnvironment {
     /// shell-lang work): throws so the verbs report it instead of misbehaving.
     public init(session: Session) throws {
         throw ShellError("not connected: this shell has no cluster session yet")
+    }
+}
+
+/// Checks a request against the official PVE schema before it is sent, so a mistake in building it
+/// is reported by name instead of as a server error after half a wizard.
+public enum RequestSchemaCheck {
+    /// - Parameters: method, schema path template (`/nodes/{node}/qemu`), parameters including path parameters.
+    public static func check(_ method: String, _ template: String, _ params: [(String, String)]) throws {
+        guard let endpoint = APISchema.official.endpoint(method: method, template: template) else {
+            throw ShellError("internal: \(method) \(template) is not in the API schema")
+        }
+        let errors = ParameterValidator().validate(Dictionary(params, uniquingKeysWith: { a, _ in a }), for: endpoint)
+        guard errors.isEmpty else {
+            throw ShellError("the request does not match the API schema: "
+                + errors.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+        }
     }
 }
