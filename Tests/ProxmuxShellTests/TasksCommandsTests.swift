@@ -123,3 +123,29 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
     #expect(first.detail?.hasSuffix(", running") == true)
     #expect(TaskCompletion.candidates(prefix: "UPID:pve9", client: fake).isEmpty)
 }
+
+@Test func taskShowOfAFailedTaskGivesItsErrorAndDuration() throws {
+    let fake = FakeCluster()
+    let upid = fake.addTask(type: "qmstart", id: "100", batches: [["starting"], ["TASK ERROR: no space left"]], exit: "no space left")
+    let ref = try #require(UPID(upid))
+    for _ in 0..<3 { _ = try fake.request(.get, ref.tasksPath + "/status", []) }
+    let env = TaskEnvironment(client: fake, console: .capturing(), tasks: TaskCenter(), settings: ShellSettings())
+    guard case .record(let record) = try TaskCommands.runShow(invocation(TaskCommands.show, [upid]), env) else {
+        Issue.record("expected a record"); return
+    }
+    #expect(record["status"] == "stopped")
+    #expect(record["exitstatus"] == "no space left")
+    #expect(record["result"] == "failed")
+    #expect(record["loglines"] == 2)
+}
+
+@Test func taskLogWithoutFollowPrintsWhatIsThereAndReturns() throws {
+    let fake = FakeCluster()
+    let upid = fake.addTask(type: "vzdump", id: "100", batches: [["one", "two"], ["three"]], exit: "OK")
+    let ref = try #require(UPID(upid))
+    _ = try fake.request(.get, ref.tasksPath + "/status", [])
+    let console = Console.capturing()
+    let env = TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: ShellSettings())
+    _ = try TaskCommands.runLog(invocation(TaskCommands.log, [upid]), env)
+    #expect(console.capturedOutput.out == "one\ntwo\n")
+}

@@ -16,6 +16,12 @@ public struct PromptRequest {
         self.complete = complete ?? { prefix in choices.filter { $0.value.hasPrefix(prefix) } }
     }
 
+    /// `  choices: a, b, c` when the set is short enough to read at a glance (otherwise TAB lists them).
+    public var choicesLine: String? {
+        guard !choices.isEmpty && choices.count <= 12 else { return nil }
+        return "  choices: " + choices.map(\.value).joined(separator: ", ")
+    }
+
     /// `Memory in MiB [2048]: `
     public var promptText: String {
         var text = question
@@ -60,9 +66,7 @@ public final class PlainPrompter: Prompter {
     }
 
     public func ask(_ request: PromptRequest) -> PromptAnswer {
-        if !request.choices.isEmpty && request.choices.count <= 12 {
-            console.line("  choices: " + request.choices.map(\.value).joined(separator: ", "))
-        }
+        if let line = request.choicesLine { console.line(line) }
         console.write(request.promptText)
         console.flush()
         return PromptAnswer(line: readLine())
