@@ -248,18 +248,6 @@ public struct Wizard {
 
     /// Quotes a word for the shell language when it holds anything but plain characters.
     public static func quote(_ word: String) -> String {
-        let plain = word.unicodeScalars.allSatisfy { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "._:/@%+=,-".unicodeScalars.contains(c)
-        }
-        if plain && !word.isEmpty { return word }
-        return "'" + word.replacingAll("'", with: "'\\''") + "'"
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
+        word.isEmpty ? "''" : CompletionQuoting.quote(word, openQuote: nil, closing: true)
     }
 }
