@@ -82,7 +82,9 @@ public struct ClusterResource: Sendable, Equatable {
             self.id = "\(type)/\(vmid)"
         } else if type == "storage", let node, let storage {
             self.id = "storage/\(node)/\(storage)"
-        } else if let name = sdn.map({ "\($0)/\(node ?? "")" }) ?? node ?? pool {
+        } else if type == "sdn", let node, let sdn {
+            self.id = "sdn/\(node)/\(sdn)"
+        } else if let name = node ?? pool {
             self.id = "\(type)/\(name)"
         } else {
             return nil
