@@ -1,5 +1,6 @@
 import Foundation
 import PVESchema
+import Synchronization
 import Testing
 @testable import ProxmoxAPI
 @testable import PVESim
@@ -293,6 +294,20 @@ struct ClientIntegrationTests {
         #expect(try client.get("/cluster/nextid").int == 101, "GETs still go out")
         #expect(recorder.requests.map(\.description) == ["POST /nodes/pve1/qemu vmid=105 cipassword=<redacted>"])
         #expect(!harness.cluster.requests.contains { $0.method != "GET" })
+    }
+
+    @Test func traceShowsRequestsWithoutSecrets() throws {
+        let harness = try SimHarness()
+        let client = PVEClient(settings: harness.passwordSettings())
+        let lines = Mutex<[String]>([])
+        client.trace = { line in lines.withLock { $0.append(line) } }
+        try client.put("/nodes/pve1/qemu/100/config", params: [("memory", "1024"), ("cipassword", "ci-secret")])
+        let ticket = try #require(client.session.ticket)
+        let text = lines.withLock { $0 }.joined(separator: "\n")
+        #expect(text.contains("-> POST /access/ticket username=root@pam password=<redacted>"))
+        #expect(text.contains("-> PUT /nodes/pve1/qemu/100/config memory=1024 cipassword=<redacted>"))
+        #expect(text.contains("<- 200 OK"))
+        for secret in ["rootpw", "ci-secret", ticket.value, ticket.csrfToken] { #expect(!text.contains(secret)) }
     }
 
     @Test func resourcesInOneCall() throws {
