@@ -466,6 +466,9 @@ extension ClusterState {
                                             : "storage '\(storageID)' does not support container directories")
             }
             if let gigabytes = Double(headParts[1]) {
+                guard gigabytes.isFinite, (0...1_048_576).contains(gigabytes) else {
+                    throw .parameters([key: "invalid size '\(headParts[1])' - give the size in GiB (0 to 1048576)"])
+                }
                 // A new volume of that many GiB.
                 var format = storage.type == "zfspool" && kind == .lxc ? "subvol" : (storage.defaultFormat == "qcow2" && kind == .qemu ? "qcow2" : "raw")
                 if let requested = options.first(where: { $0.hasPrefix("format=") }).map({ String($0.dropFirst(7)) }) {

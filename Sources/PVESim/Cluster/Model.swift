@@ -112,11 +112,13 @@ enum Sizes {
     static func parse(_ text: String) -> Int64? {
         guard let last = text.last else { return nil }
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        // Capped at 16 PiB so sums of sizes cannot overflow.
+        let limit = Double(Int64(1) << 54)
         if let unit = units[last] {
-            guard let number = Double(text.dropLast()), number >= 0 else { return nil }
+            guard let number = Double(text.dropLast()), number.isFinite, number >= 0, number * Double(unit) <= limit else { return nil }
             return Int64(number * Double(unit))
         }
-        guard let bytes = Int64(text), bytes >= 0 else { return nil }
+        guard let bytes = Int64(text), bytes >= 0, Double(bytes) <= limit else { return nil }
         return bytes
     }
 

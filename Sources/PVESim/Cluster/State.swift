@@ -117,10 +117,10 @@ final class ClusterState {
     // MARK: Usage figures (stable per guest, moving slowly with time)
 
     func wave(_ key: Int, period: Double = 300) -> Double {
-        let phase = SeededRandom.unit(UInt64(key), seed: options.seed) * 6.283
+        let phase = SeededRandom.unit(UInt64(truncatingIfNeeded: key), seed: options.seed) * 6.283
         let t = now / period
         return 0.5 + 0.5 * sin(t + phase)
     }
 
-    func unit(_ key: Int) -> Double { SeededRandom.unit(UInt64(key), seed: options.seed) }
+    func unit(_ key: Int) -> Double { SeededRandom.unit(UInt64(truncatingIfNeeded: key), seed: options.seed) }
 }

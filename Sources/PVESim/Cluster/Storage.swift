@@ -247,7 +247,7 @@ extension ClusterState {
         let filename = try call.string("filename")
         let volid = "\(storage.id):\(content)/\(filename)"
         let node = call.node
-        let size = Int64(100 << 20) + Int64(SeededRandom.unit(UInt64(url.utf8.reduce(0) { $0 &* 31 &+ Int($1) }), seed: 7) * Double(900 << 20))
+        let size = Int64(100 << 20) + Int64(SeededRandom.unit(url.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }, seed: 7) * Double(900 << 20))
         let failure = url.contains("/404") ? "download failed: 404 Not Found" : nil
         let progress = (1...10).map { "\(Sizes.human(Double(size) * Double($0) / 10)) / \(Sizes.human(Double(size))) (\($0 * 10).00%)" }
         let format = format(ofFile: filename)
