@@ -134,7 +134,6 @@ extension ClusterState {
         out.reserveCapacity(rows.count)
         for row in rows {
             if let filter, row.kind != filter { continue }
-            if filter == nil, row.kind == .sdn { continue }
             if !root {
                 switch row.kind {
                 case .vm: if !has(call.identity, "VM.Audit", on: row.path) { continue }

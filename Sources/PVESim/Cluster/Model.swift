@@ -58,7 +58,8 @@ struct Guest: Sendable {
     }
     /// Size of the boot disk (qemu: first disk; lxc: rootfs), in bytes.
     var maxdisk: Int64 {
-        let keys = kind == .qemu ? GuestDisks.qemuKeys : ["rootfs"]
+        // The usual boot disks first; the full scan only for unusual layouts.
+        let keys = kind == .qemu ? ["scsi0", "virtio0", "sata0", "ide0"] + GuestDisks.qemuKeys : ["rootfs"]
         for key in keys {
             if let value = config[key], !GuestDisks.isCdrom(value), let size = GuestDisks.size(of: value) { return size }
         }

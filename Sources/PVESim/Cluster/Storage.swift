@@ -58,7 +58,6 @@ extension ClusterState {
         if let vmid = volume.vmid { row.append(("vmid", .int(Int64(vmid)))) }
         if volume.content == "images" || volume.content == "rootdir" {
             row.append(("used", .int(Int64(Double(volume.size) * (storage.type == "lvmthin" || storage.type == "zfspool" ? 0.37 : 1)))))
-            if volume.volid.contains(":base-") == false, let base = linkedBase(volume) { row.append(("parent", .string(base))) }
         }
         if let notes = volume.notes { row.append(("notes", .string(notes))) }
         if volume.content == "backup" {
@@ -67,8 +66,6 @@ extension ClusterState {
         }
         return .object(row)
     }
-
-    private func linkedBase(_ volume: Volume) -> String? { nil }
 
     func listContent(_ call: Call) throws(SimError) -> JSON {
         let storage = try pathStorage(call)
