@@ -22,6 +22,20 @@ import Testing
         #expect(try sim.status("qemu", "pve1", 100)["lock"] == nil)
     }
 
+    @Test func runningTaskLogGrowsWithTime() throws {
+        let upid = try #require(try sim.call("POST", "/nodes/{node}/vzdump", ["node": "pve1", "vmid": "100", "storage": "nas"]).string)
+        let start = try sim.taskLog(upid)
+        #expect(!start.contains { $0.contains("%") })
+        sim.clock.advance(2)  // half of the 4 s a one-guest backup takes with taskSeconds 2
+        let half = try sim.taskLog(upid)
+        #expect(half.count > start.count)
+        #expect(half.contains { $0.hasPrefix("INFO:  10% (") })
+        #expect(!half.contains { $0.hasPrefix("INFO: 100% (") })
+        #expect(!half.contains { $0.hasPrefix("TASK ") })
+        let page = try #require(try sim.call("GET", "/nodes/{node}/tasks/{upid}/log", ["node": "pve1", "upid": upid, "start": "2", "limit": "3"]).array)
+        #expect(page.map { $0["n"]?.int ?? 0 } == [3, 4, 5])
+    }
+
     @Test func lockedGuestMakesTheJobFail() throws {
         let upid = try #require(try sim.call("POST", "/nodes/{node}/vzdump", ["node": "pve1", "vmid": "200,203", "storage": "local"]).string)
         sim.finishTasks()
