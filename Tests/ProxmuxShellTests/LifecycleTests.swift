@@ -1,4 +1,5 @@
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 
@@ -35,7 +36,7 @@ import PVESchema
     @Test func destructiveVerbsRefuseWithoutYesWhenNotInteractive() throws {
         let shell = Shell()
         #expect(shell.failure("stop 101") == "refusing to stop vm 101 without --yes")
-        #expect(shell.failure("reset tag:web") == "refusing to reset 2 guests without --yes")
+        #expect(shell.failure("stop tag:web") == "refusing to stop 2 guests without --yes")
         #expect(shell.cluster.mutatingRequests == 0)
         #expect(shell.cluster.status(of: 101) == "running")
         try shell.run("stop 101 --yes")

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import ProxmoxAPI
 import PVESchema
 
 /// `start`, `stop`, `shutdown`, `reboot`, `reset`, `suspend`, `resume` on one or many guests.

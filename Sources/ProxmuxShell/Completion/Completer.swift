@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// Answers TAB from the command table: verbs, sub-verbs, flags, flag values, and each positional's
@@ -34,6 +35,10 @@ struct Completer {
             return values(for: flag.completion, prefix: prefix, positionals: positionals)
         }
         if !onlyPositionals, prefix.hasPrefix("-") {
+            // `-o` style when the user typed one dash and a letter; long names otherwise.
+            if prefix.count == 2, !prefix.hasPrefix("--") {
+                return allFlags.filter { $0.short.map { "-\($0)" } == prefix }.map { Completion("-" + String($0.short ?? " "), detail: $0.help) }
+            }
             return allFlags.filter { ("--" + $0.name).hasPrefix(prefix) }.map { Completion("--" + $0.name, detail: $0.help) }
         }
         let args = spec.arguments

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 
@@ -113,25 +114,25 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
         case (.get, 6) where parts[0] == "nodes" && parts[4] == "agent":
             return ["result": [["name": "lo", "ip-addresses": [["ip-address": "127.0.0.1", "prefix": 8]]], ["name": "eth0", "ip-addresses": [["ip-address": "192.0.2.10", "prefix": 24]]]]]
         case (.get, 5) where parts[0] == "nodes" && parts[4] == "config":
-            guard let g = guests.first(where: { String($0.vmid) == parts[3] && $0.node == parts[1] }) else { throw APIFailure(status: 500, message: "Configuration file does not exist") }
+            guard let g = guests.first(where: { String($0.vmid) == parts[3] && $0.node == parts[1] }) else { throw APIError(kind: .http, message: "Configuration file does not exist", status: 500) }
             return .object(g.config.isEmpty ? [("name", .string(g.name))] : g.config)
         case (.get, 6) where parts[0] == "nodes" && parts[5] == "current":
-            guard let g = guests.first(where: { String($0.vmid) == parts[3] }) else { throw APIFailure(status: 500, message: "no such guest") }
+            guard let g = guests.first(where: { String($0.vmid) == parts[3] }) else { throw APIError(kind: .http, message: "no such guest", status: 500) }
             return ["status": .string(g.status), "uptime": 3600, "cpu": 0.25, "mem": 1_073_741_824, "maxmem": 2_147_483_648]
         case (.post, 6) where parts[0] == "nodes" && parts[4] == "status":
-            guard let i = guests.firstIndex(where: { String($0.vmid) == parts[3] && $0.node == parts[1] }) else { throw APIFailure(status: 500, message: "no such guest") }
+            guard let i = guests.firstIndex(where: { String($0.vmid) == parts[3] && $0.node == parts[1] }) else { throw APIError(kind: .http, message: "no such guest", status: 500) }
             if failing.contains(guests[i].vmid) { nextTask += 1; return .string("UPID:\(parts[1]):fail:\(nextTask):")}
             switch parts[5] {
             case "start", "resume", "reboot", "reset": guests[i].status = "running"
             case "stop", "shutdown": guests[i].status = "stopped"
             case "suspend": guests[i].status = "paused"
-            default: throw APIFailure(status: 501, message: "not implemented")
+            default: throw APIError(kind: .http, message: "not implemented", status: 501)
             }
             nextTask += 1
             return .string("UPID:\(parts[1]):0000:\(nextTask):qm\(parts[5]):\(parts[3]):root@pam:")
         default:
             if method != .get { return .null }
-            throw APIFailure(status: 501, message: "Method '\(method.rawValue) \(path)' not implemented")
+            throw APIError(kind: .http, message: "Method '\(method.rawValue) \(path)' not implemented", status: 501)
         }
     }
 }
@@ -147,6 +148,8 @@ struct Shell {
         var settings = ShellSettings()
         settings.interactive = interactive
         let (session, dispatcher) = ShellEnvironment.make(profileName: "home", settings: settings, console: .capturing(), connect: { cluster })
+        // The machine running tests may be loaded; the short TAB budget has its own test.
+        session.cache.budget = 10
         self.session = session
         self.dispatcher = dispatcher
     }
