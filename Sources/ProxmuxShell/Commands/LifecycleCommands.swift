@@ -108,6 +108,8 @@ enum LifecycleCommands {
                 perform(action, guest, params: requestParams, wait: wait, api: worker, follower: nil)
             }
         }
+        // A single failure is the command's error (scripts print it with file:line); bulk prints every line.
+        if outcomes.count == 1, let only = outcomes.first, only.failed { throw ShellError(only.line) }
         for outcome in outcomes { inv.note(outcome.line) }
         let failures = outcomes.filter(\.failed).count
         if failures > 0 {

@@ -66,7 +66,7 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
     func sibling() throws -> APIBackend { self }
     func waitForTask(_ upid: String) throws -> String {
         locked { requests.append((.get, "task:" + upid)) }
-        return upid.contains(":fail:") ? "command failed" : "OK"
+        return upid.contains(":0000FA11:") ? "command failed" : "OK"
     }
 
     func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
@@ -100,6 +100,12 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
         return rows
     }
 
+    /// A task id shaped like PVE's: `UPID:node:pid:pstart:starttime:type:id:user:` (hex fields).
+    private func upid(_ node: String, pid: String, type: String, id: String) -> String {
+        let counter = String(nextTask, radix: 16, uppercase: true)
+        return "UPID:\(node):\(pid):\(String(repeating: "0", count: max(0, 8 - counter.count)) + counter):6745A1B2:\(type):\(id):root@pam:"
+    }
+
     private func answer(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
         let parts = path.split(separator: "/").map(String.init)
         switch (method, parts.count) {
@@ -109,6 +115,10 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
         case (.get, _) where path == "/pools": return [["poolid": "prod", "comment": "production"]]
         case (.get, _) where path == "/pools/prod":
             return ["members": .array(guests.filter { $0.pool == "prod" }.map { ["id": .string("\($0.kind)/\($0.vmid)"), "type": .string($0.kind), "name": .string($0.name), "node": .string($0.node), "status": .string($0.status)] })]
+        case (.get, 5) where parts[0] == "nodes" && parts[2] == "tasks" && parts[4] == "status":
+            return ["status": "stopped", "exitstatus": .string(parts[3].contains(":0000FA11:") ? "command failed" : "OK"), "upid": .string(parts[3])]
+        case (.get, 5) where parts[0] == "nodes" && parts[2] == "tasks" && parts[4] == "log":
+            return [["n": 1, "t": "TASK OK"]]
         case (.get, 3) where parts[0] == "nodes" && parts[2] == "status":
             return ["cpu": 0.05, "uptime": 360_000, "pveversion": "pve-manager/9.1.1"]
         case (.get, 6) where parts[0] == "nodes" && parts[4] == "agent":
@@ -121,7 +131,7 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
             return ["status": .string(g.status), "uptime": 3600, "cpu": 0.25, "mem": 1_073_741_824, "maxmem": 2_147_483_648]
         case (.post, 6) where parts[0] == "nodes" && parts[4] == "status":
             guard let i = guests.firstIndex(where: { String($0.vmid) == parts[3] && $0.node == parts[1] }) else { throw APIError(kind: .http, message: "no such guest", status: 500) }
-            if failing.contains(guests[i].vmid) { nextTask += 1; return .string("UPID:\(parts[1]):fail:\(nextTask):")}
+            if failing.contains(guests[i].vmid) { nextTask += 1; return .string(upid(parts[1], pid: "0000FA11", type: "qm" + parts[5], id: parts[3])) }
             switch parts[5] {
             case "start", "resume", "reboot", "reset": guests[i].status = "running"
             case "stop", "shutdown": guests[i].status = "stopped"
@@ -129,7 +139,7 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
             default: throw APIError(kind: .http, message: "not implemented", status: 501)
             }
             nextTask += 1
-            return .string("UPID:\(parts[1]):0000:\(nextTask):qm\(parts[5]):\(parts[3]):root@pam:")
+            return .string(upid(parts[1], pid: "00001234", type: "qm" + parts[5], id: parts[3]))
         default:
             if method != .get { return .null }
             throw APIError(kind: .http, message: "Method '\(method.rawValue) \(path)' not implemented", status: 501)
@@ -143,11 +153,11 @@ struct Shell {
     let session: Session
     let dispatcher: CommandDispatcher
 
-    init(_ cluster: FakeCluster = .standard(), interactive: Bool = false) {
+    init(_ cluster: FakeCluster = .standard(), interactive: Bool = false, connect: (() throws -> APIBackend)? = nil) {
         self.cluster = cluster
         var settings = ShellSettings()
         settings.interactive = interactive
-        let (session, dispatcher) = ShellEnvironment.make(profileName: "home", settings: settings, console: .capturing(), connect: { cluster })
+        let (session, dispatcher) = ShellEnvironment.make(profileName: "home", settings: settings, console: .capturing(), connect: connect ?? { cluster })
         // The machine running tests may be loaded; the short TAB budget has its own test.
         session.cache.budget = 10
         self.session = session
