@@ -62,6 +62,17 @@ import Testing
         #expect(token.status == 200)
     }
 
+    @Test(arguments: ["-7FFFFFFFFFFFFFFF:Zm9v", "7FFFFFFFFFFFFFFF:Zm9v", ":", "nocolon", "zz:"])
+    func hostileCSRFTokensAreRejectedWithoutCrashing(token: String) throws {
+        let sim = try startSimulator()
+        defer { sim.shutdown() }
+        let s = try #require(try login(sim).1)
+        let result = try Curl.run(sim.baseURL + "/nodes/pve1/qemu/100/status/start", method: "POST",
+                                  headers: [s.cookie, "CSRFPreventionToken: \(token)"])
+        #expect(result.status == 401)
+        #expect(result.reason == "Permission denied - invalid csrf token")
+    }
+
     @Test func failedLoginIsDelayedAndRejected() throws {
         let sim = try startSimulator { $0.failedLoginDelay = .milliseconds(300) }
         defer { sim.shutdown() }

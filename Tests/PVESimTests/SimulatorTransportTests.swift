@@ -58,22 +58,32 @@ import Testing
         #expect(after - before < 40 * 1024, "resident memory grew by \(after - before) KiB")
     }
 
-    @Test func uploadChecksumIsVerified() throws {
+    @Test(arguments: ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"])
+    func uploadChecksumIsVerified(algorithm: String) throws {
         let sim = try startSimulator()
         defer { sim.shutdown() }
-        let path = NSTemporaryDirectory() + "pve-sim-small-\(getpid()).iso"
+        let path = NSTemporaryDirectory() + "pve-sim-small-\(getpid())-\(algorithm).iso"
         var bytes = [UInt8](repeating: 0, count: 300_000)
         for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let digest = SHA256.hash(bytes).hexString
+        // The reference digest comes from the system tool, not from our own code.
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/\(algorithm)sum")
+        tool.arguments = [path]
+        let out = Pipe()
+        tool.standardOutput = out
+        try tool.run()
+        let digest = String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix { $0 != " " })
+        tool.waitUntilExit()
         let url = sim.baseURL + "/nodes/pve1/storage/local/upload"
         let good = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader],
-                                multipart: [("content", "iso"), ("checksum-algorithm", "sha256"), ("checksum", digest), ("filename", "@\(path)")])
+                                multipart: [("content", "iso"), ("checksum-algorithm", algorithm), ("checksum", digest.uppercased()),
+                                            ("filename", "@\(path)")])
         #expect(good.status == 200)
         let bad = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader],
-                               multipart: [("content", "iso"), ("checksum-algorithm", "sha256"),
-                                           ("checksum", String(repeating: "0", count: 64)), ("filename", "@\(path)")])
+                               multipart: [("content", "iso"), ("checksum-algorithm", algorithm),
+                                           ("checksum", String(repeating: "0", count: digest.count)), ("filename", "@\(path)")])
         #expect(bad.status == 500)
         #expect(bad.reason.hasPrefix("checksum mismatch: got '\(digest)'"))
     }
@@ -139,6 +149,23 @@ import Testing
         let bad = try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "2")])
         #expect(bad.status == 400)
         #expect(sim.faults.settings.errorRate == 0)
+        // Faults never hit the control endpoint itself, so they can always be switched off again.
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "1"), ("drop_rate", "1")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [Curl.tokenHeader]).status == 0)
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("error_rate", "0"), ("drop_rate", "0")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [Curl.tokenHeader]).status == 200)
+    }
+
+    @Test func expireTicketsThroughTheControlEndpoint() throws {
+        let sim = try startSimulator()
+        defer { sim.shutdown() }
+        let login = try Curl.run(sim.baseURL + "/access/ticket", method: "POST", form: [("username", "root@pam"), ("password", "rootpw")])
+        let ticket = try #require(login.json?["data"]?["ticket"]?.string)
+        let cookie = "Cookie: PVEAuthCookie=" + (ticket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [cookie]).status == 200)
+        let url = "https://127.0.0.1:\(sim.port)/_sim/faults"
+        #expect(try Curl.run(url, method: "POST", headers: [Curl.tokenHeader], form: [("expire_tickets", "1")]).status == 200)
+        #expect(try Curl.run(sim.baseURL + "/version", headers: [cookie]).status == 401)
     }
 
     @Test func largeListingIsServedQuickly() throws {
@@ -148,5 +175,21 @@ import Testing
         #expect(result.status == 200)
         #expect(result.json?["data"]?.array?.count == 10_000)
         #expect(result.seconds < 2)
+    }
+}
+
+extension SimulatorTransportTests {
+    @Test func manySmallRequestsOnOneConnectionAreFast() throws {
+        let sim = try startSimulator()
+        defer { sim.shutdown() }
+        let url = sim.baseURL + "/version"
+        let count = 300
+        let extra = ["-o", "/dev/null", "-w", "%{http_code}\n"] + Array(repeating: ["-o", "/dev/null", url], count: count - 1).flatMap { $0 }
+        let result = try Curl.run(url, headers: [Curl.tokenHeader], extraArgs: extra)
+        let codes = result.body.split(separator: "\n")
+        #expect(codes.count == count && codes.allSatisfy { $0 == "200" })
+        // Nagle + delayed ACK would cost ~40 ms per request; a debug build still does hundreds per second.
+        #expect(result.seconds < Double(count) * 0.01, "\(count) requests took \(result.seconds) s")
+        print("\(count) keep-alive requests in \(result.seconds) s")
     }
 }

@@ -43,7 +43,7 @@ final class APIFront: Sendable {
 
     /// A request accepted at head time, waiting for its body.
     struct Pending {
-        enum Kind { case api(Match), login, loginInfo, control }
+        enum Kind { case api(Match), login, loginInfo, control, rejected }
         let head: Head
         let kind: Kind
         let identity: SimIdentity?
@@ -63,22 +63,20 @@ final class APIFront: Sendable {
 
     /// Routes, authenticates and applies faults using only the head.
     func begin(_ head: Head) -> HeadDecision {
-        let kind: Pending.Kind
         if head.path == Self.controlPath {
-            kind = .control
-        } else if head.path == "/access/ticket" && head.method == "POST" {
+            // Simulator control is exempt from faults so a test can always switch them off.
+            let auth = authenticate(head, endpoint: nil)
+            return .proceed(Pending(head: head, kind: .control, identity: auth.identity, delayMs: 0, injected: auth.error))
+        }
+        let kind: Pending.Kind
+        if head.path == "/access/ticket" && head.method == "POST" {
             kind = .login
         } else if head.path == "/access/ticket" && head.method == "GET" {
             kind = .loginInfo
         } else if let match = schema.match(method: head.method, path: head.path) {
             kind = .api(match)
         } else {
-            return .proceed(Pending(head: head, kind: .loginInfo, identity: nil, delayMs: 0,
-                                    injected: .notImplemented(head.method, head.path)))
-        }
-        if case .control = kind {
-            let auth = authenticate(head, endpoint: nil)
-            return .proceed(Pending(head: head, kind: kind, identity: auth.identity, delayMs: 0, injected: auth.error))
+            return .proceed(reject(head, .notImplemented(head.method, head.path)))
         }
         var node: String?
         if case .api(let match) = kind { node = match.pathParameters["node"] }
@@ -88,16 +86,17 @@ final class APIFront: Sendable {
         case .drop: return .drop
         case .answer(let delay, let error): delayMs = delay; faultError = error
         }
-        switch kind {
-        case .login, .loginInfo:
-            return .proceed(Pending(head: head, kind: kind, identity: nil, delayMs: delayMs, injected: faultError))
-        case .api(let match):
-            let auth = authenticate(head, endpoint: match.endpoint)
-            return .proceed(Pending(head: head, kind: kind, identity: auth.identity, delayMs: delayMs,
-                                    injected: auth.error ?? faultError))
-        case .control:
-            return .drop  // handled above
-        }
+        // Authentication comes before the fault answer: pveproxy checks credentials before it
+        // tries to proxy to another node.
+        var identity: SimIdentity?
+        var authError: SimError?
+        if case .api(let match) = kind { (identity, authError) = authenticate(head, endpoint: match.endpoint) }
+        return .proceed(Pending(head: head, kind: kind, identity: identity, delayMs: delayMs, injected: authError ?? faultError))
+    }
+
+    /// A request answered with `error` once its body (if any) has been read.
+    func reject(_ head: Head, _ error: SimError) -> Pending {
+        Pending(head: head, kind: .rejected, identity: nil, delayMs: 0, injected: error)
     }
 
     /// Token header, or ticket cookie plus CSRF header on anything but GET, as pveproxy checks them.
@@ -158,6 +157,8 @@ final class APIFront: Sendable {
             return reply(error, delayMs: pending.delayMs)
         }
         switch pending.kind {
+        case .rejected:
+            return reply(.failed("request rejected"), delayMs: pending.delayMs)  // `injected` is always set
         case .loginInfo:
             return reply(data: .null, delayMs: pending.delayMs)
         case .login:
@@ -196,8 +197,6 @@ final class APIFront: Sendable {
             }
         }
     }
-
-    struct BadBody: Error {}
 
     /// Query parameters, then form or JSON body parameters (later ones win), as PVE merges them.
     static func parameters(query: Substring?, body: [UInt8], contentType: String?) throws(SimError) -> [String: String] {

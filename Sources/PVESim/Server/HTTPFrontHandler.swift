@@ -54,9 +54,7 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
         let headers = head.headers.map { ($0.name, $0.value) }
         let apiHead = APIFront.Head(method: head.method.rawValue, path: path, query: query, headers: headers)
         let isAPI = rawPath.hasPrefix(APIFront.apiPrefix) || path == APIFront.controlPath
-        let decision = isAPI ? front.begin(apiHead)
-            : .proceed(APIFront.Pending(head: apiHead, kind: .loginInfo, identity: nil, delayMs: 0,
-                                        injected: .notImplemented(head.method.rawValue, path)))
+        let decision = isAPI ? front.begin(apiHead) : .proceed(front.reject(apiHead, .notImplemented(head.method.rawValue, path)))
         guard case .proceed(let pending) = decision else {
             log(apiHead, status: 0)
             context.close(promise: nil)

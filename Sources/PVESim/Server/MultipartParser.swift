@@ -20,11 +20,6 @@ struct MultipartParser {
         }
     }
 
-    /// The file part's digest, chosen before its bytes arrive (from `checksum-algorithm` if it came first).
-    enum FileDigest {
-        case none, sha1(SHA1), sha256(SHA256)
-    }
-
     private enum State {
         case preamble
         case headers
@@ -65,7 +60,8 @@ struct MultipartParser {
     /// Name of the form field that carried the file (`filename` for PVE).
     private(set) var fileFieldName: String?
     private(set) var fileSize: Int64 = 0
-    private var digest = FileDigest.none
+    /// The file part's digest, chosen before its bytes arrive (from `checksum-algorithm` if it came first).
+    private var digest: ChecksumDigest?
     /// Hex digest of the file when one was computed.
     private(set) var fileDigestHex: String?
     private(set) var digestAlgorithm: String?
@@ -150,11 +146,8 @@ struct MultipartParser {
         guard !currentName.isEmpty else { throw .malformed("part without a name") }
         if currentIsFile {
             guard fileFieldName != nil, fileSize == 0 else { throw .malformed("more than one file part") }
-            switch fields["checksum-algorithm"] {
-            case "sha1": digest = .sha1(SHA1()); digestAlgorithm = "sha1"
-            case "sha256": digest = .sha256(SHA256()); digestAlgorithm = "sha256"
-            default: digest = .none
-            }
+            digest = fields["checksum-algorithm"].flatMap(ChecksumDigest.init(algorithm:))
+            digestAlgorithm = digest == nil ? nil : fields["checksum-algorithm"]
         }
     }
 
@@ -162,11 +155,7 @@ struct MultipartParser {
         guard !bytes.isEmpty else { return }
         if currentIsFile {
             fileSize += Int64(bytes.count)
-            switch digest {
-            case .none: break
-            case .sha1(var d): d.update(bytes); digest = .sha1(d)
-            case .sha256(var d): d.update(bytes); digest = .sha256(d)
-            }
+            digest?.update(bytes)
         } else {
             guard currentField.count + bytes.count <= Self.maxFieldBytes else { throw .fieldTooLarge(currentName) }
             currentField.append(contentsOf: bytes)
@@ -175,12 +164,8 @@ struct MultipartParser {
 
     private mutating func finishPart() throws(ParseError) {
         if currentIsFile {
-            switch digest {
-            case .none: break
-            case .sha1(var d): fileDigestHex = d.finalize().hexString
-            case .sha256(var d): fileDigestHex = d.finalize().hexString
-            }
-            digest = .none
+            fileDigestHex = digest?.finalize().hexString
+            digest = nil
         } else {
             fields[currentName] = String(decoding: currentField, as: UTF8.self)
         }

@@ -76,6 +76,12 @@ public final class Simulator: Sendable {
     /// Stops listening, closes connections and joins the threads. Safe to call more than once.
     public func shutdown() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
+            // Blocking on our own event loop would deadlock: shut down asynchronously instead.
+            channel.close(promise: nil)
+            group.shutdownGracefully { _ in }
+            return
+        }
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }

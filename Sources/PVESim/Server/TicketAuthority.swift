@@ -46,8 +46,8 @@ struct TicketAuthority: Sendable {
         guard sig == signature(data) else { return nil }
         let parts = data.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "PVE", let issued = Int64(parts[2], radix: 16) else { return nil }
-        let age = time - issued
-        guard age >= -300, age <= lifetimeSeconds else { return nil }
+        let age = time.subtractingReportingOverflow(issued)
+        guard !age.overflow, age.partialValue >= -300, age.partialValue <= lifetimeSeconds else { return nil }
         let user = parts[1]
         if tfaChallenge {
             return user.hasPrefix("!tfa!") ? String(user.dropFirst(5)) : nil
@@ -63,8 +63,11 @@ struct TicketAuthority: Sendable {
     func verify(csrfToken: String, userid: String, at time: Int64 = now()) -> Bool {
         guard let colon = csrfToken.firstIndex(of: ":") else { return false }
         let stamp = String(csrfToken[..<colon])
-        guard let issued = Int64(stamp, radix: 16), time - issued <= lifetimeSeconds, time - issued >= -300 else { return false }
-        return String(csrfToken[csrfToken.index(after: colon)...]) == signature("CSRF:" + stamp + ":" + userid)
+        // Signature first: only our own stamps reach the arithmetic below.
+        guard String(csrfToken[csrfToken.index(after: colon)...]) == signature("CSRF:" + stamp + ":" + userid),
+              let issued = Int64(stamp, radix: 16) else { return false }
+        let age = time.subtractingReportingOverflow(issued)
+        return !age.overflow && age.partialValue >= -300 && age.partialValue <= lifetimeSeconds
     }
 }
 

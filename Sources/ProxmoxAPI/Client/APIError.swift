@@ -45,13 +45,13 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { message }
 
-    /// Whether this failure is transient and a GET may be retried: connection failures and
-    /// 502/503/504 from a proxy. Not 500 (PVE's "does not exist"/"locked" answers), not
-    /// 595/596 (a node is down: retrying only delays a clear error), not TLS.
+    /// Whether a GET that failed like this may be retried: connection failures and HTTP 5xx, except
+    /// 501 (will never work) and 595/596 (pveproxy could not reach the target node: retrying within
+    /// a second rarely helps and only delays the clear message). TLS failures are never retried.
     public var isRetryable: Bool {
         switch kind {
         case .network: return true
-        case .http: return status.map { [502, 503, 504].contains($0) } ?? false
+        case .http: return status.map { (500..<600).contains($0) && ![501, 595, 596].contains($0) } ?? false
         default: return false
         }
     }

@@ -63,7 +63,7 @@ extension PVEClient {
         do {
             response = try transport.perform(method: .post, url: url, headers: [], body: body)
         } catch where error.kind == .tls {
-            try trustOnFirstUse(transport)
+            try trustOnFirstUse(transport, after: error)
             response = try transport.perform(method: .post, url: url, headers: [], body: body)
         }
         let user = params.first { $0.0 == "username" }?.1 ?? "?"
@@ -78,23 +78,26 @@ extension PVEClient {
         return try PVEClient.decodeData(response.body, request: request.redacted)
     }
 
-    /// After a failed handshake under system-CA verification: use a remembered or newly accepted
-    /// fingerprint, or explain how to pin it. Throws when the certificate stays untrusted.
-    func trustOnFirstUse(_ transport: CurlTransport) throws(APIError) {
+    /// After a failed handshake under system-CA verification: ask the user about the certificate
+    /// (and remember a yes), or explain how to pin it. Returns when the request may be resent;
+    /// otherwise throws — `failure` itself unless there is something more useful to say.
+    func trustOnFirstUse(_ transport: CurlTransport, after failure: APIError) throws(APIError) {
         let endpoint = transport.endpoint
-        guard case .verify(nil) = transport.tlsMode, let seen = transport.observedFingerprint else {
-            if case .pinned(let pinned) = transport.tlsMode, settings.tls.fingerprint == nil,
-               let seen = transport.observedFingerprint, seen != pinned {
-                throw APIError(kind: .tls, message: "TLS: the certificate of \(endpoint.display) changed since you trusted it "
-                    + "(remembered \(pinned), now \(seen)). If the change is expected, remove the line for "
-                    + "\(endpoint.host):\(endpoint.port) from \(settings.tls.knownHostsPath ?? "the known-hosts file")")
-            }
-            throw APIError(kind: .tls, message: transportTLSMessage(transport))
+        let seen = transport.observedFingerprint
+        switch transport.tlsMode {
+        case .pinned(let remembered) where settings.tls.fingerprint == nil:
+            // Pinned from the known-hosts file (or an earlier "yes"), and the server now shows another certificate.
+            guard let seen, seen != remembered else { throw failure }
+            throw APIError(kind: .tls, message: "TLS: the certificate of \(endpoint.display) changed since you trusted it "
+                + "(remembered \(remembered), now \(seen)). If the change is expected, remove the line for "
+                + "\(endpoint.host):\(endpoint.port) from \(settings.tls.knownHostsPath ?? "the known-hosts file")")
+        case .verify(caFile: nil):
+            break
+        default:
+            throw failure
         }
-        guard let knownHostsPath = settings.tls.knownHostsPath else {
-            throw APIError(kind: .tls, message: untrustedMessage(endpoint, seen))
-        }
-        guard let prompter = interaction.trustPrompter else {
+        guard let seen else { throw failure }
+        guard let knownHostsPath = settings.tls.knownHostsPath, let prompter = interaction.trustPrompter else {
             throw APIError(kind: .tls, message: untrustedMessage(endpoint, seen))
         }
         guard prompter.shouldTrust(host: endpoint.host, port: endpoint.port, fingerprint: seen) else {
@@ -114,9 +117,5 @@ extension PVEClient {
             + "Its SHA-256 fingerprint is \(seen). If it matches the one the PVE web UI shows "
             + "(node > System > Certificates), pin it: 'fingerprint = \(seen)' in the profile in ~/.proxmuxrc, "
             + "or PROXMUX_FINGERPRINT=\(seen); or give the CA with ca-file"
-    }
-
-    private func transportTLSMessage(_ transport: CurlTransport) -> String {
-        "TLS: cannot establish a trusted connection to \(transport.endpoint.display)"
     }
 }

@@ -10,9 +10,10 @@ import Glibc
 /// bulk work, make `sibling()` clients: each has its own connection and shares the login.
 ///
 /// Retry policy: GETs are tried up to 3 times (pauses 100 ms, 300 ms) after connection failures and
-/// HTTP 502/503/504. Not after 500 (PVE's answer for real errors such as a missing VM), not after
-/// 595/596 (a node is down; retrying only delays the message), not after TLS failures.
-/// POST/PUT/DELETE are never retried automatically: they may have taken effect.
+/// HTTP 5xx — except 501 and 595/596 (a node is down: retrying only delays the message) and TLS
+/// failures. A GET for a missing object (PVE answers 500) thus costs 0.4 s more before its error;
+/// that is the price of riding out a pveproxy restart. POST/PUT/DELETE are never retried
+/// automatically: they may have taken effect.
 public final class PVEClient: Sendable {
     public let settings: ConnectionSettings
     let interaction: ClientInteraction
@@ -161,9 +162,8 @@ public final class PVEClient: Sendable {
         let headers = authHeaders(for: request.method)
         do {
             return try transport.perform(method: request.method, url: url, headers: headers, body: body)
-        } catch {
-            guard error.kind == .tls else { throw error }
-            try trustOnFirstUse(transport)
+        } catch where error.kind == .tls {
+            try trustOnFirstUse(transport, after: error)
             return try transport.perform(method: request.method, url: url, headers: headers, body: body)
         }
     }

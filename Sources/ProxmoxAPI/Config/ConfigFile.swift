@@ -70,7 +70,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     /// Parses the text; errors name the file, line and key.
     public static func parse(_ text: String, path: String) throws(APIError) -> ConfigFile {
-        var defaultProfile: String?
+        var defaultProfile: (name: String, line: Int)?
         var profiles: [ProfileEntry] = []
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -106,7 +106,7 @@ public struct ConfigFile: Sendable, Equatable {
                 guard key == "default-profile" else {
                     throw fail("key '\(key)' must be inside a [profile NAME] section (only default-profile may come before the first section)")
                 }
-                defaultProfile = value
+                defaultProfile = (value, lineNumber)
                 continue
             }
             guard profileKeys.contains(key) else {
@@ -115,11 +115,11 @@ public struct ConfigFile: Sendable, Equatable {
             try validate(key: key, value: value, fail: fail)
             profiles[profiles.count - 1].values.append((key, value, lineNumber))
         }
-        if let defaultProfile, !profiles.contains(where: { $0.name == defaultProfile }) {
-            throw APIError(kind: .config, message: "\(path): default-profile '\(defaultProfile)' is not defined; profiles: "
+        if let defaultProfile, !profiles.contains(where: { $0.name == defaultProfile.name }) {
+            throw APIError(kind: .config, message: "\(path):\(defaultProfile.line): default-profile '\(defaultProfile.name)' is not defined; profiles: "
                 + (profiles.isEmpty ? "none" : profiles.map(\.name).joined(separator: ", ")))
         }
-        return ConfigFile(path: path, defaultProfile: defaultProfile, profiles: profiles)
+        return ConfigFile(path: path, defaultProfile: defaultProfile?.name, profiles: profiles)
     }
 
     public func profile(named name: String) -> ProfileEntry? { profiles.first { $0.name == name } }

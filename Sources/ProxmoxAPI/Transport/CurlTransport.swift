@@ -226,6 +226,7 @@ final class CurlTransport: @unchecked Sendable {
         }, userdata)
         errorBuffer[0] = 0
         pin.pointee.mismatch = 0
+        pin.pointee.has_observed = 0
         let code = withExtendedLifetime(collector) { curl_easy_perform(handle) }
         pmx_setopt_write_callback(handle, nil, nil)
         pmx_setopt_header_callback(handle, nil, nil)

@@ -10,6 +10,17 @@ public final class Session {
     public var variables: [String: String] = [:]
     public var arguments: [String] = []
 
+    // Language layer (loop, line reader, scripting verbs):
+    /// Raised by Ctrl-C. Long-running command code (task waits, `sleep`) polls `isRaised` and
+    /// stops waiting; the loop clears it before each command.
+    public let interrupt = InterruptFlag()
+    /// Runs `source FILE` through the main loop; set by `ShellLoop` while it runs.
+    public weak var scriptRunner: (any ScriptRunner)?
+    /// Set by `exit [N]`; every loop level stops after the current command and the shell exits
+    /// with this status.
+    public var exitRequest: Int32?
+
+    // Command layer (dispatcher, navigation, completion):
     /// Where everything the commands print goes.
     public var console: Console
     /// Name of the configuration profile, shown in the prompt.

@@ -3,7 +3,7 @@ import Testing
 @testable import PVESim
 
 /// The hand-written hashes against the published test vectors.
-@Suite struct DigestTests {
+@Suite struct HashTests {
     static let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
     static let twoBlocks = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
 
@@ -23,6 +23,34 @@ import Testing
     ])
     func sha256(_ input: [UInt8], _ expected: String) {
         #expect(SHA256.hash(input).hexString == expected)
+    }
+
+    static let fourBlocks = Array("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu".utf8)
+
+    /// Every algorithm PVE's upload accepts, through the run-time selector the upload parser uses.
+    @Test(arguments: [
+        ("md5", Array("abc".utf8), "900150983cd24fb0d6963f7d28e17f72"),
+        ("md5", [], "d41d8cd98f00b204e9800998ecf8427e"),
+        ("md5", Array("message digest".utf8), "f96b697d7cb7938d525a2f31aaf161d0"),
+        ("sha1", Array("abc".utf8), "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        ("sha224", Array("abc".utf8), "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7"),
+        ("sha224", twoBlocks, "75388b16512776cc5dba5da1fd890150b0c6455cb4f58b1952522525"),
+        ("sha256", Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("sha384", Array("abc".utf8), "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"),
+        ("sha384", fourBlocks, "09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa91746039"),
+        ("sha512", Array("abc".utf8), "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
+        ("sha512", fourBlocks, "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"),
+        ("sha512", [], "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
+    ])
+    func checksumAlgorithms(_ algorithm: String, _ input: [UInt8], _ expected: String) throws {
+        var digest = try #require(ChecksumDigest(algorithm: algorithm))
+        input.withUnsafeBufferPointer { digest.update($0) }
+        #expect(digest.finalize().hexString == expected)
+        #expect(ChecksumDigest(algorithm: "crc32") == nil)
+    }
+
+    @Test func hexDigestOfText() {
+        #expect(SHA1.hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
     }
 
     @Test func streamingInOddChunksMatchesOneShot() {

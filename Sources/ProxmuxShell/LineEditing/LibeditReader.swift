@@ -1,0 +1,219 @@
+import CEditLineShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The terminal line editor, on libedit's native API.
+///
+/// - `~/.editrc` (or `$EDITRC`) is sourced after the emacs default is set, so `bind -v` there
+///   selects vi mode; TAB is then bound to the shell's completer in whichever mode is active.
+/// - History lives in `~/.proxmux_history` (mode 0600, at most `HistoryFile.size` entries);
+///   `HistoryPolicy` keeps lines with secrets out of it.
+/// - Prompt colours are wrapped in `Prompt.escapeMarker` and passed with `EL_PROMPT_ESC`, so
+///   libedit does not count them as columns.
+/// - Characters are read by our own `EL_GETCFN` function: when Ctrl-C raises the interrupt
+///   flag, the blocking `read` returns `EINTR` (no `SA_RESTART`) and the function makes
+///   `el_gets` give up, which drops the line. libedit's own read would retry once and swallow
+///   the first Ctrl-C.
+/// - C callbacks reach this object through `EL_CLIENTDATA` (`Unmanaged`), never a global.
+public final class LibeditReader: LineReader {
+    /// Where and how much history to keep.
+    public struct HistoryFile: Sendable {
+        public var path: String
+        public var size: Int
+        public init(path: String, size: Int = 1000) {
+            self.path = path
+            self.size = size
+        }
+        /// `$HOME/.proxmux_history`; nil when there is no home directory.
+        public static func inHome() -> HistoryFile? {
+            guard let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty else { return nil }
+            return HistoryFile(path: home + "/.proxmux_history")
+        }
+    }
+
+    private let console: Console
+    private let interrupt: InterruptFlag
+    private let historyFile: HistoryFile?
+    private var editLine: OpaquePointer?
+    private var history: OpaquePointer?
+    private var promptBuffer: UnsafeMutablePointer<CChar>?
+    private var decoder = mbstate_t()
+    private let inputFD: Int32 = 0
+    /// Answers TAB and builds the prompt; set once the command layer exists.
+    public weak var executor: CommandExecutor?
+    /// Variables for expanding `$NAME` in the words handed to completion.
+    public var expander: () -> Expander = { Expander(variables: [:], arguments: []) }
+
+    public init(console: Console, interrupt: InterruptFlag, history historyFile: HistoryFile?, programName: String = "proxmux") {
+        self.console = console
+        self.interrupt = interrupt
+        self.historyFile = historyFile
+        let input = fdopen(0, "r")
+        let output = fdopen(1, "w")
+        let errors = fdopen(2, "w")
+        guard let input, let output, let errors, let el = el_init(programName, input, output, errors) else { return }
+        editLine = el
+        cedit_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
+        cedit_set_prompt(el, { el in LibeditReader.from(el)?.promptBuffer }, CChar(Prompt.escapeMarker.asciiValue ?? 1))
+        cedit_set_getc(el, { el, out in LibeditReader.from(el)?.readCharacter(into: out) ?? -1 })
+        cedit_set_editor(el, "emacs")
+
+        if let h = history_init() {
+            history = h
+            cedit_history_setsize(h, Int32(historyFile?.size ?? 1000))
+            cedit_history_setunique(h, 1)
+            if let path = historyFile?.path { _ = cedit_history_load(h, path) }
+            cedit_set_history(el, h)
+        }
+        _ = el_source(el, nil)
+        cedit_add_function(el, "pmx-complete", "Complete the word under the cursor", { el, _ in
+            LibeditReader.from(el)?.completeAtCursor() ?? UInt8(CC_ERROR)
+        })
+        cedit_bind(el, "^I", "pmx-complete")
+    }
+
+    deinit { close() }
+
+    /// Saves the history and releases libedit. Safe to call twice.
+    public func close() {
+        if let el = editLine {
+            el_end(el)
+            editLine = nil
+        }
+        if let h = history {
+            history_end(h)
+            history = nil
+        }
+        free(promptBuffer)
+        promptBuffer = nil
+    }
+
+    private static func from(_ el: OpaquePointer?) -> LibeditReader? {
+        guard let el, let data = cedit_get_clientdata(el) else { return nil }
+        return Unmanaged<LibeditReader>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    /// The loop's input: prompts built from the executor each time, with colour when allowed.
+    public func source(promptColor: Bool) -> LineSource {
+        let renderer = PromptRenderer(color: promptColor)
+        return ReaderSource(
+            reader: self,
+            prompt: { [weak self] in
+                renderer.prompt(for: self?.executor?.promptSegments() ?? PromptSegments(profile: "?", path: "/"))
+            },
+            continuationPrompt: renderer.continuationPrompt())
+    }
+
+    // MARK: - LineReader
+
+    public var isInteractive: Bool { editLine != nil }
+
+    public func readLine(prompt: Prompt) -> LineRead {
+        guard let el = editLine else { return .endOfInput }
+        console.flush()
+        free(promptBuffer)
+        promptBuffer = strdup(prompt.text)
+        interrupt.clear()
+        var count: Int32 = 0
+        let line = el_gets(el, &count)
+        if interrupt.consume() {
+            console.write("^C\n")
+            console.flush()
+            return .interrupted
+        }
+        guard let line, count > 0 else {
+            console.write("\n") // Ctrl-D: leave the terminal on a fresh line
+            console.flush()
+            return .endOfInput
+        }
+        var text = String(cString: line)
+        if text.hasSuffix("\n") { text.removeLast() }
+        return .line(text)
+    }
+
+    public func remember(_ line: String) {
+        guard let h = history, !line.allSatisfy(\.isWhitespace), HistoryPolicy.mayRecord(line) else { return }
+        cedit_history_enter(h, line)
+        saveHistory()
+    }
+
+    /// Writes the history file, creating it with mode 0600 first so it is never world-readable.
+    private func saveHistory() {
+        guard let h = history, let path = historyFile?.path else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        fchmod(fd, 0o600)
+        Glibc.close(fd)
+        _ = cedit_history_save(h, path)
+    }
+
+    // MARK: - callbacks
+
+    /// `EL_GETCFN`: one character from the terminal, decoded from UTF-8 with the C locale.
+    /// Returns 1 with a character, 0 at end of input, -1 when Ctrl-C interrupted the read.
+    private func readCharacter(into out: UnsafeMutablePointer<wchar_t>?) -> Int32 {
+        var byte: CChar = 0
+        while true {
+            let n = read(inputFD, &byte, 1)
+            if n == 0 { return 0 }
+            if n < 0 {
+                if errno == EINTR && !interrupt.isRaised { continue }
+                return -1
+            }
+            var wide: wchar_t = 0
+            let used = Int(mbrtowc(&wide, &byte, 1, &decoder)) // size_t imports as Int here
+            switch used {
+            case 0, 1:
+                out?.pointee = wide
+                return 1
+            case -2:
+                continue // more bytes of this character follow
+            default:
+                decoder = mbstate_t() // invalid sequence: drop it and start over
+                out?.pointee = 0xFFFD
+                return 1
+            }
+        }
+    }
+
+    /// TAB: ask the executor, insert the common prefix or list the candidates.
+    private func completeAtCursor() -> UInt8 {
+        guard let el = editLine, let executor, let info = el_line(el) else { return UInt8(CC_ERROR) }
+        let start = UnsafeRawPointer(info.pointee.buffer)
+        let cursor = UnsafeRawPointer(info.pointee.cursor)
+        guard let start, let cursor else { return UInt8(CC_ERROR) }
+        let length = cursor - start
+        let bytes = UnsafeRawBufferPointer(start: start, count: max(0, length))
+        let before = String(decoding: bytes, as: UTF8.self)
+
+        let context = Lexer.completionContext(before)
+        let expander = expander()
+        let request = CompletionRequest(
+            words: context.words.map(expander.lenientText(of:)),
+            prefix: context.partial.map(expander.lenientText(of:)) ?? "")
+        let candidates = executor.complete(request)
+        guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
+
+        let typedCount = before.count - context.partialStartOffset
+        if candidates.count == 1, let only = candidates.first {
+            replace(typedCount, with: CompletionQuoting.quote(only.value, openQuote: context.openQuote, closing: true)
+                + (only.appendSpace ? " " : ""))
+            return UInt8(CC_REFRESH)
+        }
+        let common = CompletionQuoting.commonPrefix(candidates.map(\.value))
+        if common.count > request.prefix.count && common.hasPrefix(request.prefix) {
+            replace(typedCount, with: CompletionQuoting.quote(common, openQuote: context.openQuote, closing: false))
+            return UInt8(CC_REFRESH)
+        }
+        console.write("\n" + CompletionQuoting.columns(candidates, width: Int(cedit_terminal_columns(1))))
+        console.flush()
+        return UInt8(CC_REDISPLAY)
+    }
+
+    private func replace(_ count: Int, with text: String) {
+        guard let el = editLine else { return }
+        if count > 0 { el_deletestr(el, Int32(count)) }
+        _ = el_insertstr(el, text)
+    }
+}

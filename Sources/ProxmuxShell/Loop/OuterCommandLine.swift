@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the `proxmux` command line asked for.
+public struct OuterOptions: Sendable, Equatable {
+    public enum Action: Sendable, Equatable { case run, help, version }
+    public var action: Action = .run
+    public var profile: String?
+    public var output: ShellSettings.OutputFormat?
+    public var noHeader = false
+    public var dryRun = false
+    public var assumeYes = false
+    /// `-c 'commands'`.
+    public var command: String?
+    /// `FILE.pmx`.
+    public var script: String?
+    /// Words after FILE (or after `-c CMDS`): `$1..$n`.
+    public var scriptArguments: [String] = []
+    public init() {}
+}
+
+/// Builds the command layer for a session: the real dispatcher once wired, a fake in tests.
+public typealias ExecutorFactory = (OuterOptions, Session, Console) throws -> CommandExecutor
+
+/// `proxmux [--profile NAME] [-o text|json|yaml] [--noheader] [--dry-run] [--yes]
+/// [-c 'cmds' [args...]] [FILE.pmx [args...]] [--version] [--help]`.
+/// Options come before FILE; everything after FILE belongs to the script. Bad flags print the
+/// usage and exit 2.
+public enum OuterCommandLine {
+    public static let version = "proxmux 0.1.0"
+
+    public static let usage = """
+        usage: proxmux [OPTIONS] [-c 'COMMANDS' [ARGS...] | FILE.pmx [ARGS...]]
+
+        Without -c or FILE, proxmux reads commands from the terminal (or from stdin when it is
+        not a terminal).
+
+        options:
+          --profile NAME        connect with this profile from the config
+          -o, --output FORMAT   text, json or yaml
+          --noheader            listings without a header line
+          --dry-run             print the API requests mutating commands would send; send none
+          --yes                 answer yes to confirmations (needed for destructive verbs in scripts)
+          -c COMMANDS           run COMMANDS (`;` or newlines between them) and exit
+          --version             print the version
+          -h, --help            print this help
+
+        exit status: 0 success, 1 a command failed, 2 usage or syntax error, 130 Ctrl-C.
+        """
+
+    /// Parses the arguments after the program name.
+    public static func parse(_ arguments: [String]) throws(ShellError) -> OuterOptions {
+        var options = OuterOptions()
+        var index = 0
+        func value(for flag: String, inline: String?) throws(ShellError) -> String {
+            if let inline { return inline }
+            index += 1
+            guard index < arguments.count else { throw ShellError("\(flag) needs a value") }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            if options.command != nil || argument == "--" {
+                // After -c: the rest are $1..$n; `--` ends options before a FILE.
+                if argument == "--" && options.command == nil {
+                    index += 1
+                    if index < arguments.count {
+                        options.script = arguments[index]
+                        options.scriptArguments = Array(arguments[(index + 1)...])
+                    }
+                } else {
+                    options.scriptArguments = Array(arguments[index...])
+                }
+                break
+            }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                options.script = argument
+                options.scriptArguments = Array(arguments[(index + 1)...])
+                break
+            }
+            let (flag, inline) = splitInline(argument)
+            switch flag {
+            case "-h", "--help": options.action = .help
+            case "--version": options.action = .version
+            case "--profile":
+                let name = try value(for: flag, inline: inline)
+                guard !name.isEmpty else { throw ShellError("--profile needs a non-empty name") }
+                options.profile = name
+            case "-o", "--output":
+                let text = try value(for: flag, inline: inline)
+                guard let format = ShellSettings.OutputFormat(rawValue: text) else {
+                    throw ShellError("\(flag): '\(text)' is not an output format; use text, json or yaml")
+                }
+                options.output = format
+            case "--noheader": options.noHeader = true
+            case "--dry-run": options.dryRun = true
+            case "--yes", "-y": options.assumeYes = true
+            case "-c": options.command = try value(for: flag, inline: inline)
+            default: throw ShellError("unknown option \(argument)")
+            }
+            if inline != nil && !["--profile", "-o", "--output", "-c"].contains(flag) {
+                throw ShellError("\(flag) takes no value")
+            }
+            index += 1
+        }
+        return options
+    }
+
+    private static func splitInline(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    /// The whole program: parse, build the session and executor, run the loop over the chosen
+    /// input, return the exit status. `main.swift` calls this and exits with the result.
+    public static func run(_ arguments: [String], makeExecutor: ExecutorFactory) -> Int32 {
+        let console = Console()
+        defer { console.flush() }
+        let options: OuterOptions
+        do {
+            options = try parse(arguments)
+        } catch {
+            console.error("proxmux: \(error.message)")
+            console.error(usage)
+            return ExitStatus.usage
+        }
+        switch options.action {
+        case .help:
+            console.line(usage)
+            return ExitStatus.success
+        case .version:
+            console.line(version)
+            return ExitStatus.success
+        case .run:
+            break
+        }
+
+        let stdinIsTerminal = isatty(0) == 1
+        var settings = ShellSettings()
+        settings.output = options.output ?? .text
+        settings.noHeader = options.noHeader
+        settings.dryRun = options.dryRun
+        settings.assumeYes = options.assumeYes
+        settings.interactive = stdinIsTerminal && options.command == nil && options.script == nil
+        settings.color = PromptRenderer.colorAllowed(fd: 1)
+        let session = Session(settings: settings)
+        session.arguments = options.scriptArguments
+
+        let source: LineSource
+        var lineEditor: LibeditReader?
+        if let command = options.command {
+            source = TextSource(name: "-c", text: command)
+        } else if let script = options.script {
+            do {
+                source = try TextSource.file(script)
+            } catch {
+                console.error("proxmux: \(error.message)")
+                return ExitStatus.usage
+            }
+        } else if settings.interactive {
+            setlocale(LC_ALL, "")
+            let reader = LibeditReader(console: console, interrupt: session.interrupt, history: .inHome())
+            reader.expander = { Expander(variables: session.variables, arguments: session.arguments) }
+            lineEditor = reader
+            source = reader.source(promptColor: settings.color)
+        } else {
+            source = ReaderSource(
+                reader: PlainLineReader(fd: 0, interrupt: session.interrupt),
+                prompt: { Prompt(plain: "") }, continuationPrompt: Prompt(plain: ""))
+        }
+
+        let executor: CommandExecutor
+        do {
+            executor = try makeExecutor(options, session, console)
+        } catch {
+            console.error("proxmux: \(error)")
+            return ExitStatus.commandFailed
+        }
+        lineEditor?.executor = executor
+        session.interrupt.routeSIGINT()
+        defer { session.interrupt.stopRoutingSIGINT() }
+        let loop = ShellLoop(session: session, executor: executor, console: console)
+        let status = loop.run(source)
+        lineEditor?.close()
+        return status
+    }
+}
