@@ -54,8 +54,8 @@ import PVESchema
 
     @Test func slowServerDoesNotBlockTab() throws {
         let shell = Shell()
-        shell.session.cache.budget = 0.3
         _ = values(shell, ["show"], "")  // fills the cache
+        shell.session.cache.budget = 0.3
         shell.session.cache.invalidate()
         shell.cluster.delay = 2
         let start = ClusterCache.now()

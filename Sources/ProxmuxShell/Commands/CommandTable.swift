@@ -23,8 +23,8 @@ public struct CommandTable: Sendable {
 
     /// Every verb the shell knows.
     public static func standard() -> CommandTable {
-        CommandTable(specs: NavigationCommands.all + OverviewCommands.all + LifecycleCommands.all
-            + RawAPICommands.all + SessionCommands.all)
+        CommandTable(specs: NavigationCommands.all + OverviewCommands.all + LifecycleCommands.all + CreateCommands.create
+            + TaskCommands.tasks + RawAPICommands.all + SessionCommands.all + CommandSpec.scripting)
     }
 
     /// The spec whose name (or alias) matches the most leading words, and how many words it used.

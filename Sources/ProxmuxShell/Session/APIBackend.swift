@@ -7,7 +7,8 @@ import PVESchema
 /// The calls the command layer makes against a PVE API. `PVEClient` (ProxmoxAPI) is adapted to it
 /// in `PVEClientBackend.swift`; tests may use any other implementation (an in-memory cluster). Parameters are form values as
 /// PVE expects them (booleans `0|1`); the result is the `data` member of the response.
-public protocol APIBackend: AnyObject {
+/// It is also the `TaskCalls` the task watcher and wizards use, so one connection serves them all.
+public protocol APIBackend: TaskCalls {
     func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON
     /// An independent connection for concurrent work (one per worker thread).
     func sibling() throws -> APIBackend

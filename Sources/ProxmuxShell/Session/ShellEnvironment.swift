@@ -16,21 +16,33 @@ public enum ShellEnvironment {
         profile: String?, settings: ShellSettings, console: Console = Console(),
         askPassword: ((String) -> String?)? = nil, interaction: ClientInteraction = ClientInteraction(warn: { StandardError.write($0) })
     ) -> (Session, CommandDispatcher) {
+        let session = Session(settings: settings)
+        let dispatcher = attach(to: session, console: console, profile: profile, askPassword: askPassword, interaction: interaction)
+        return (session, dispatcher)
+    }
+
+    /// Makes a session built by the main loop (`OuterCommandLine`) a cluster session and returns the
+    /// dispatcher to run its commands. `main.swift`:
+    /// `OuterCommandLine.run(args) { options, session, console in ShellEnvironment.attach(to: session, console: console, profile: options.profile) }`
+    public static func attach(
+        to session: Session, console: Console, profile: String?, askPassword: ((String) -> String?)? = nil,
+        interaction: ClientInteraction = ClientInteraction(warn: { StandardError.write($0) })
+    ) -> CommandDispatcher {
         let environment = ProfileResolver.currentEnvironment()
-        let shown = profile ?? environment["PROXMUX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "pmx"
-        let holder = SessionHolder()
-        let made = make(profileName: shown, settings: settings, console: console) {
+        session.console = console
+        session.profileName = profile ?? environment["PROXMUX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "pmx"
+        if session.settings.interactive, session.prompter == nil { session.prompter = PlainPrompter(console: console) }
+        session.connect = { [weak session] in
             let resolved = try ProfileResolver.resolve(profileName: profile, environment: environment, askPassword: askPassword)
             var clientInteraction = interaction
             if clientInteraction.otpProvider == nil { clientInteraction.otpProvider = resolved.otpProvider }
-            if let session = holder.session {
+            if let session {
                 session.profileName = resolved.name
                 if session.ssh == nil, let user = resolved.sshUser { session.ssh = SSHAccess(user: user) }
             }
             return PVEClientBackend(client: PVEClient(settings: resolved.settings, interaction: clientInteraction))
         }
-        holder.session = made.0
-        return made
+        return CommandDispatcher(session: session)
     }
 
     /// A session on any backend (tests, embedding).
@@ -52,11 +64,6 @@ public enum ShellEnvironment {
     public static func wantsColor(_ console: Console) -> Bool {
         console.isTerminal && getenv("NO_COLOR") == nil
     }
-}
-
-/// Lets the lazy connect closure update the session it belongs to without a retain cycle.
-private final class SessionHolder {
-    weak var session: Session?
 }
 
 /// Unbuffered writes to standard error from any thread (client warnings).

@@ -3,14 +3,14 @@ import PVESchema
 import PVESim
 @testable import ProxmuxShell
 
-/// Serves a `FakeCluster` through the real simulator front (HTTP, token auth, schema validation)
+/// Serves a `MemoryCluster` through the real simulator front (HTTP, token auth, schema validation)
 /// so the shell talks to it with the real `PVEClient`. Replaced by `SimulatedCluster` once that is on main.
-final class FakeSimCluster: SimCluster, @unchecked Sendable {
+final class MemorySimCluster: SimCluster, @unchecked Sendable {
     static let tokenID = "root@pam!shelltest"
     static let secret = "7d0c2a52-shell-test-token"
-    let fake: FakeCluster
+    let fake: MemoryCluster
 
-    init(_ fake: FakeCluster) { self.fake = fake }
+    init(_ fake: MemoryCluster) { self.fake = fake }
 
     func handle(_ request: SimRequest) throws(SimError) -> JSON {
         guard let method = HTTPMethod(rawValue: request.method) else { throw .notImplemented(request.method, request.path) }
@@ -36,14 +36,14 @@ final class FakeSimCluster: SimCluster, @unchecked Sendable {
 /// A running simulator on an ephemeral loopback port, stopped when released.
 final class SimulatorHandle {
     let simulator: Simulator
-    init(_ cluster: FakeCluster) throws {
-        simulator = try Simulator(cluster: FakeSimCluster(cluster), options: SimulatorOptions(port: 0, tls: false, threads: 1))
+    init(_ cluster: MemoryCluster) throws {
+        simulator = try Simulator(cluster: MemorySimCluster(cluster), options: SimulatorOptions(port: 0, tls: false, threads: 1))
     }
     deinit { simulator.shutdown() }
 
     func backend() -> PVEClientBackend {
         let settings = ConnectionSettings(url: "http://127.0.0.1:\(simulator.port)",
-                                          credentials: .token(tokenID: FakeSimCluster.tokenID, secret: FakeSimCluster.secret))
+                                          credentials: .token(tokenID: MemorySimCluster.tokenID, secret: MemorySimCluster.secret))
         let backend = PVEClientBackend(client: PVEClient(settings: settings))
         backend.pollInterval = .milliseconds(20)
         return backend
@@ -52,7 +52,7 @@ final class SimulatorHandle {
 
 extension Shell {
     /// A shell whose API is the real client talking HTTP to the simulator front.
-    static func overHTTP(_ cluster: FakeCluster = .standard()) throws -> (Shell, SimulatorHandle) {
+    static func overHTTP(_ cluster: MemoryCluster = .standard()) throws -> (Shell, SimulatorHandle) {
         let handle = try SimulatorHandle(cluster)
         let backend = handle.backend()
         return (Shell(cluster, connect: { backend }), handle)

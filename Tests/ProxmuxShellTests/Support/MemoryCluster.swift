@@ -7,7 +7,7 @@ import PVESchema
 
 /// An in-memory PVE answering the endpoints the command layer uses, counting every request.
 /// It stands in until the simulator (PVESim) is on main; the fixture is the only place that picks it.
-final class FakeCluster: APIBackend, @unchecked Sendable {
+final class MemoryCluster: APIBackend, @unchecked Sendable {
     struct GuestState {
         var vmid: Int
         var name: String
@@ -34,8 +34,8 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
         pthread_mutex_init(&lock, nil)
     }
 
-    static func standard() -> FakeCluster {
-        FakeCluster(guests: [
+    static func standard() -> MemoryCluster {
+        MemoryCluster(guests: [
             GuestState(vmid: 101, name: "web01", kind: "qemu", node: "pve1", status: "running", tags: "web;prod", pool: "prod",
                        config: [("name", "web01"), ("memory", "2048"), ("scsi0", "local-lvm:vm-101-disk-0,size=32G"), ("net0", "virtio=AA:BB:CC:00:00:01,bridge=vmbr0"), ("agent", "1")]),
             GuestState(vmid: 102, name: "web02", kind: "qemu", node: "pve2", status: "stopped", tags: "web", pool: "prod"),
@@ -46,8 +46,8 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
         ])
     }
 
-    static func large(_ count: Int) -> FakeCluster {
-        FakeCluster(guests: (0..<count).map { i in
+    static func large(_ count: Int) -> MemoryCluster {
+        MemoryCluster(guests: (0..<count).map { i in
             GuestState(vmid: 1000 + i, name: "guest-\(i)", kind: i % 3 == 0 ? "lxc" : "qemu", node: i % 2 == 0 ? "pve1" : "pve2",
                        status: i % 4 == 0 ? "stopped" : "running", tags: i % 5 == 0 ? "web" : "")
         })
@@ -149,11 +149,11 @@ final class FakeCluster: APIBackend, @unchecked Sendable {
 
 /// A session + dispatcher on a fake cluster with a capturing console.
 struct Shell {
-    let cluster: FakeCluster
+    let cluster: MemoryCluster
     let session: Session
     let dispatcher: CommandDispatcher
 
-    init(_ cluster: FakeCluster = .standard(), interactive: Bool = false, connect: (() throws -> APIBackend)? = nil) {
+    init(_ cluster: MemoryCluster = .standard(), interactive: Bool = false, connect: (() throws -> APIBackend)? = nil) {
         self.cluster = cluster
         var settings = ShellSettings()
         settings.interactive = interactive
