@@ -246,20 +246,9 @@ public struct Wizard {
         return words.joined(separator: " ")
     }
 
-    /// Quotes a word for the shell language when it holds anything but plain characters.
+    /// Quotes a word for the shell language when it holds characters the lexer treats specially.
     public static func quote(_ word: String) -> String {
-        let plain = word.unicodeScalars.allSatisfy { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "._:/@%+=,-".unicodeScalars.contains(c)
-        }
-        if plain && !word.isEmpty { return word }
-        return "'" + word.replacingAll("'", with: "'\\''") + "'"
+        CompletionQuoting.quote(word, openQuote: nil, closing: true)
     }
 }
 
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
-    }
-}
