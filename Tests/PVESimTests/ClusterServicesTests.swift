@@ -253,6 +253,9 @@ import Testing
         try sim.call("PUT", "/access/acl", ["path": "/vms/100", "roles": "PVEVMUser", "tokens": "alice@pve!new"])
         #expect(try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/reboot", ["node": "pve1", "vmid": "100"], as: identity).string != nil)
         #expect(sim.failure("POST", "/nodes/{node}/qemu/{vmid}/status/reboot", ["node": "pve1", "vmid": "102"], as: identity)?.status == 403)
+        let permissions = try sim.call("GET", "/access/permissions", ["path": "/vms/100"], as: identity)
+        #expect(permissions["/vms/100"]?["VM.PowerMgmt"] == .int(1))
+        #expect(permissions["/vms/100"]?["VM.Allocate"] == nil)
         let roles = try #require(try sim.call("GET", "/access/roles").array)
         #expect(roles.contains { $0["roleid"] == "PVEAuditor" && $0["special"] == .int(1) })
     }
