@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import Testing
 import PVESchema
 @testable import ProxmuxShell

@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import Testing
 import PVESchema
 @testable import ProxmuxShell
@@ -8,7 +9,7 @@ import PVESchema
     ]))
     func bytes(_ value: Double, _ text: String) { #expect(Humanize.bytes(value) == text) }
 
-    @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (3 * 3600 + 60, "3h 1m"), (3 * 86_400 + 4 * 3600 + 5, "3d 4h")]))
+    @Test(arguments: [(Int64(0), "-"), (Int64(9), "9s"), (Int64(125), "2m 5s"), (Int64(10_860), "3h 1m"), (Int64(273_605), "3d 4h")])
     func durations(_ seconds: Int64, _ text: String) { #expect(Humanize.duration(seconds) == text) }
 
     @Test func timestampsAreUTC() { #expect(Humanize.timestamp(1_764_168_967) == "2025-11-26 14:56:07") }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ProxmoxAPI
 import PVESchema
 
 /// The calls the command layer makes against a PVE API. `PVEClient` (ProxmoxAPI) is adapted to it
@@ -14,9 +15,6 @@ public protocol APIBackend: AnyObject {
     func waitForTask(_ upid: String) throws -> String
 }
 
-public enum HTTPMethod: String, Sendable, CaseIterable {
-    case get = "GET", post = "POST", put = "PUT", delete = "DELETE"
-}
 
 extension APIBackend {
     public func get(_ path: String, _ params: [(String, String)] = []) throws -> JSON {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ProxmoxAPI
 import Glibc
 #endif
 import PVESchema
