@@ -51,11 +51,14 @@ public struct TaskEnvironment {
 }
 
 extension TaskEnvironment {
-    /// The environment of a live session.
-    /// TEMPORARY until the session carries its client, console and task center (shell-cmds /
-    /// shell-lang work): throws so the verbs report it instead of misbehaving.
+    /// The environment of a live session: its connection (a recorder under `--dry-run`), console,
+    /// background tasks, Ctrl-C flag, prompter and current node.
     public init(session: Session) throws {
-        throw ShellError("not connected: this shell has no cluster session yet")
+        self.init(
+            client: try session.api(), console: session.console, tasks: session.tasks, settings: session.settings,
+            isInterrupted: { [interrupt = session.interrupt] in interrupt.isRaised }, prompter: session.prompter,
+            contextNode: session.context.path.node, invalidateCache: { [cache = session.cache] in cache.invalidate() },
+            checkRequest: RequestSchemaCheck.check)
     }
 }
 
