@@ -19,7 +19,7 @@ struct ClientIntegrationTests {
         } throws: { error in
             guard let error = error as? APIError, error.kind == .tls else { return false }
             // Tells the user the fingerprint and how to pin it.
-            return error.message.contains(fingerprint.description) && error.message.contains("fingerprint = ")
+            return error.message.contains("fingerprint is \(fingerprint)") && error.message.contains("PROXMUX_FINGERPRINT")
         }
         #expect(harness.cluster.tokenChecks == 0 && harness.cluster.requests.isEmpty)
     }

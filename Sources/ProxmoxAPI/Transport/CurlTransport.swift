@@ -96,7 +96,9 @@ final class CurlTransport: @unchecked Sendable {
                 for (i, byte) in fingerprint.bytes.enumerated() { raw[i] = byte }
             }
             pin.pointee.has_expected = 1
-            pmx_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+            // The shim's SSL_CTX callback enforces the pin; curl's own verification stays off so it
+            // does not load (and parse) the system CA bundle for nothing.
+            pmx_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
             pmx_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
         case .insecure:
             pin.pointee.has_expected = 0
