@@ -1,4 +1,5 @@
 #include "cedit_shim.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -103,6 +104,14 @@ int cedit_route_sigint(cedit_flag *flag) {
         action.sa_handler = SIG_DFL;
     }
     int rc = sigaction(SIGINT, &action, NULL);
-    if (!flag) atomic_store(&sigint_target, NULL);
+    if (!flag) {
+        atomic_store(&sigint_target, NULL);
+    } else if (rc == 0) {
+        /* A parent may have started us with SIGINT blocked (thread pools do); a shell must see Ctrl-C. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
     return rc;
 }

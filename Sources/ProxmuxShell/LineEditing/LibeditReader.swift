@@ -37,6 +37,7 @@ public final class LibeditReader: LineReader {
     private let historyFile: HistoryFile?
     private var editLine: OpaquePointer?
     private var history: OpaquePointer?
+    private var streams: [UnsafeMutablePointer<FILE>] = []
     private var promptBuffer: UnsafeMutablePointer<CChar>?
     private var decoder = mbstate_t()
     private let inputFD: Int32 = 0
@@ -49,9 +50,11 @@ public final class LibeditReader: LineReader {
         self.console = console
         self.interrupt = interrupt
         self.historyFile = historyFile
-        let input = fdopen(0, "r")
-        let output = fdopen(1, "w")
-        let errors = fdopen(2, "w")
+        // libedit wants FILE streams; give it duplicates so closing them leaves 0/1/2 open.
+        let input = fdopen(dup(0), "r")
+        let output = fdopen(dup(1), "w")
+        let errors = fdopen(dup(2), "w")
+        streams = [input, output, errors].compactMap { $0 }
         guard let input, let output, let errors, let el = el_init(programName, input, output, errors) else { return }
         editLine = el
         cedit_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
@@ -87,6 +90,8 @@ public final class LibeditReader: LineReader {
         }
         free(promptBuffer)
         promptBuffer = nil
+        streams.forEach { fclose($0) }
+        streams = []
     }
 
     private static func from(_ el: OpaquePointer?) -> LibeditReader? {
