@@ -281,7 +281,14 @@ extension JSON {
                     {
                         index += 2
                         let low = try parseHex4()
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        // A high surrogate must be followed by a low one; otherwise both are replaced
+                        // (subtracting 0xDC00 from a non-low value would trap).
+                        if (0xDC00..<0xE000).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                            scalar = low
+                        }
                     }
                     let us = Unicode.Scalar(scalar) ?? "\u{FFFD}"
                     out.append(contentsOf: Array(String(Character(us)).utf8))
@@ -337,6 +344,7 @@ extension JSON {
 extension JSON {
     /// Compact JSON text (what the simulator sends and `-o json` pipes use).
     public func serialized(pretty: Bool = false) -> String {
+        if !pretty { return String(decoding: serializedBytes(), as: UTF8.self) }
         var out = ""
         out.reserveCapacity(256)
         write(to: &out, pretty: pretty, indent: 0)
@@ -397,5 +405,102 @@ extension JSON {
             }
         }
         out += "\""
+    }
+}
+
+// MARK: - Serialising to bytes
+
+extension JSON {
+    /// Compact JSON as UTF-8 bytes: the fast path for large answers (a 10,000-row listing is
+    /// several MB; appending bytes is many times cheaper than building a `String`).
+    public func serializedBytes(reservingCapacity capacity: Int = 1024) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
+        write(to: &out)
+        return out
+    }
+
+    /// Appends compact JSON to a byte array.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: JSONBytes.null)
+        case .bool(let b): out.append(contentsOf: b ? JSONBytes.true : JSONBytes.false)
+        case .int(let v): JSONBytes.appendInteger(v, to: &out)
+        case .double(let v): out.append(contentsOf: JSON.format(v).utf8)
+        case .string(let s): JSONBytes.appendString(s, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                item.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let pairs):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, value) in pairs {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSONBytes.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+/// Byte-level pieces of the compact serialiser.
+enum JSONBytes {
+    static let null = Array("null".utf8)
+    static let `true` = Array("true".utf8)
+    static let `false` = Array("false".utf8)
+    static let hex = Array("0123456789abcdef".utf8)
+
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value == 0 { out.append(UInt8(ascii: "0")); return }
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            while magnitude > 0 {
+                digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+                magnitude /= 10
+                count += 1
+            }
+            while count > 0 {
+                count -= 1
+                out.append(digits[count])
+            }
+        }
+    }
+
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+            var copy = s
+            copy.withUTF8 { appendEscaped($0, to: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var clean = true
+        for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { clean = false; break }
+        if clean { out.append(contentsOf: bytes); return }
+        for b in bytes {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0x0F)]])
+            default: out.append(b)
+            }
+        }
     }
 }

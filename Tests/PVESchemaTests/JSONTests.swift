@@ -22,3 +22,23 @@ import Testing
         #expect(try JSON.parse(text).serialized() == text)
     }
 }
+
+@Suite struct JSONSerialisingTests {
+    @Test(arguments: [
+        (JSON.string("a\"b\\c\nd\u{1}é"), #""a\"b\\c\nd\u0001é""#),
+        (JSON.int(-9_223_372_036_854_775_808), "-9223372036854775808"),
+        (JSON.int(0), "0"),
+        (JSON.array([.null, .bool(true), .double(0.5), .double(3)]), "[null,true,0.5,3]"),
+        (JSON.object([("k", .object([])), ("a", .array([]))]), #"{"k":{},"a":[]}"#),
+    ])
+    func compactBytesMatchTheTextSerialiser(_ value: JSON, _ expected: String) throws {
+        #expect(value.serialized() == expected)
+        #expect(String(decoding: value.serializedBytes(), as: UTF8.self) == expected)
+        #expect(try JSON.parse(expected) == value)
+    }
+
+    @Test func loneHighSurrogateFollowedByANonLowEscapeDoesNotTrap() throws {
+        let parsed = try JSON.parse(#""\ud800\u0041""#)
+        #expect(parsed.string == "\u{FFFD}A")
+    }
+}

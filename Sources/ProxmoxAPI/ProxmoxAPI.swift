@@ -1,1 +1,0 @@
-// Filled by the API client work (transport, auth, models).

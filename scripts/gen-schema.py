@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Generate Sources/PVESchema/SchemaData.swift from the official PVE API schema.
+
+Usage: scripts/gen-schema.py [path/to/apidoc.json]   (default: the nearest ../shared/pve-api/apidoc.json)
+
+Keeps every endpoint (path + method) and, per parameter, only what validation, completion and
+help need: type, optional, enum, minimum, maximum, pattern, format (named formats as strings,
+property-string formats as an index into a shared table, since the same disk/net formats repeat
+across create/config endpoints), maxLength, minLength, default, typetext, format_description,
+items (array parameters) and, for indexed parameters such as `net[n]`, the highest index.
+Prose (descriptions, permissions, returns) is dropped to keep the file compact.
+"""
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def default_source():
+    """The nearest `shared/pve-api/apidoc.json` above the repository (worktrees sit one level deeper)."""
+    here = ROOT
+    while True:
+        candidate = os.path.join(os.path.dirname(here), "shared", "pve-api", "apidoc.json")
+        if os.path.exists(candidate) or os.path.dirname(here) == here:
+            return candidate
+        here = os.path.dirname(here)
+
+
+SRC = sys.argv[1] if len(sys.argv) > 1 else default_source()
+OUT = os.path.join(ROOT, "Sources", "PVESchema", "SchemaData.swift")
+
+PARAM_KEYS = ["type", "optional", "enum", "minimum", "maximum", "pattern", "maxLength", "minLength",
+              "default", "typetext", "format_description", "requires"]
+FORMAT_KEY_KEYS = ["type", "optional", "enum", "minimum", "maximum", "pattern", "maxLength", "minLength",
+                   "default", "default_key", "alias", "keyAlias", "format", "format_description", "typetext"]
+
+# Highest index of indexed parameters whose description does not state it (PVE's MAX_* constants).
+KNOWN_INDEX_MAX = {
+    ("qemu", "net[n]"): 31, ("qemu", "hostpci[n]"): 15, ("qemu", "numa[n]"): 7, ("qemu", "ipconfig[n]"): 31,
+    ("qemu", "unused[n]"): 255, ("qemu", "virtiofs[n]"): 9, ("lxc", "net[n]"): 31, ("lxc", "mp[n]"): 255,
+    ("lxc", "dev[n]"): 255, ("lxc", "unused[n]"): 255, ("", "acmedomain[n]"): 4,
+}
+
+
+def index_max(path, name, description):
+    m = re.search(r"n is 0 to (\d+)(?:[^)]*n can be up to (\d+))?", description or "")
+    if m:
+        return int(m.group(2) or m.group(1))
+    m = re.search(r"\w+0\.\.\w+?(\d+)\)", description or "")
+    if m:
+        return int(m.group(1))
+    area = "qemu" if "/qemu" in path else "lxc" if "/lxc" in path else ""
+    if (area, name) in KNOWN_INDEX_MAX:
+        return KNOWN_INDEX_MAX[(area, name)]
+    raise SystemExit(f"no index range known for {name} at {path}; add it to KNOWN_INDEX_MAX")
+
+
+class Formats:
+    """Deduplicated property-string formats."""
+
+    def __init__(self):
+        self.table = []
+        self.index = {}
+
+    def add(self, fmt):
+        compact = {}
+        for key, spec in sorted(fmt.items()):
+            compact[key] = {k: spec[k] for k in FORMAT_KEY_KEYS if k in spec}
+        text = json.dumps(compact, sort_keys=True, separators=(",", ":"))
+        if text not in self.index:
+            self.index[text] = len(self.table)
+            self.table.append(compact)
+        return self.index[text]
+
+
+def compact_param(path, name, spec, formats):
+    out = {k: spec[k] for k in PARAM_KEYS if k in spec}
+    fmt = spec.get("format")
+    if isinstance(fmt, dict):
+        out["propfmt"] = formats.add(fmt)
+    elif fmt is not None:
+        out["format"] = fmt
+    if "items" in spec and isinstance(spec["items"], dict):
+        out["items"] = compact_param(path, name, spec["items"], formats)
+    if name.endswith("[n]"):
+        out["index_max"] = index_max(path, name, spec.get("description"))
+    return out
+
+
+def main():
+    with open(SRC) as f:
+        tree = json.load(f)
+    formats = Formats()
+    endpoints = []
+
+    def walk(node):
+        for method, info in sorted(node.get("info", {}).items()):
+            params = info.get("parameters", {})
+            entry = {"path": node["path"], "method": method}
+            if info.get("protected"):
+                entry["protected"] = 1
+            if info.get("allowtoken") == 0:
+                entry["allowtoken"] = 0
+            if params.get("additionalProperties"):
+                entry["additionalProperties"] = 1
+            entry["params"] = {name: compact_param(node["path"], name, spec, formats)
+                               for name, spec in sorted(params.get("properties", {}).items())}
+            endpoints.append(entry)
+        for child in node.get("children", []):
+            walk(child)
+
+    for top in tree:
+        walk(top)
+    data = json.dumps({"formats": formats.table, "endpoints": endpoints}, separators=(",", ":"), sort_keys=True)
+    delimiter = "#"
+    while f'"{delimiter}' in data:
+        delimiter += "#"
+    with open(OUT, "w") as f:
+        f.write("// Generated by scripts/gen-schema.py from the official PVE 9.1 API schema (apidoc.json).\n")
+        f.write("// Do not edit by hand; re-run the script when the schema moves.\n")
+        f.write(f"// {len(endpoints)} endpoints, {len(formats.table)} property-string formats.\n\n")
+        f.write("enum SchemaData {\n")
+        f.write("    /// Compact schema JSON: `{\"formats\": [...], \"endpoints\": [...]}`; parsed once by `APISchema.official`.\n")
+        f.write(f"    static let json: String = {delimiter}\"{data}\"{delimiter}\n")
+        f.write("}\n")
+    print(f"wrote {OUT}: {len(endpoints)} endpoints, {len(formats.table)} formats, {os.path.getsize(OUT)} bytes")
+
+
+if __name__ == "__main__":
+    main()
