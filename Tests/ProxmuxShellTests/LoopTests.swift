@@ -27,7 +27,14 @@ final class RecordingExecutor: CommandExecutor {
                 throw ShellError("unknown command '\(words[0])'")
             }
             let invocation = Invocation(spec: spec, arguments: Array(words.dropFirst()), flags: [:], session: session, location: location)
-            if case .message(let text) = try spec.run(invocation) { console.line(text) }
+            // Like the real dispatcher: anything but a ShellError is wrapped into one.
+            do {
+                if case .message(let text) = try spec.run(invocation) { console.line(text) }
+            } catch let error as ShellError {
+                throw error
+            } catch {
+                throw ShellError("\(spec.name): \(error)")
+            }
         }
     }
 
@@ -150,6 +157,14 @@ struct LoopTests {
         // The sourced file failed (errexit was off inside it), so `source` failed; errexit is now off.
         #expect(h.recorded == [["yes", "a"]])
         #expect(status == ExitStatus.commandFailed)
+    }
+
+    @Test func sourcedSyntaxErrorKeepsItsStatusAndIsReportedOnce() throws {
+        let h = try Harness()
+        try h.file("lib.pmx", "record lib\necho 'open\n")
+        #expect(try h.runFile("main.pmx", "source \(h.directory)/lib.pmx\nrecord never\n") == ExitStatus.usage)
+        #expect(h.recorded == [["lib"]])
+        #expect(h.err == "\(h.directory)/lib.pmx:2: unterminated single quote (opened here)\n  echo 'open\n       ^\n")
     }
 
     @Test func exitInsideASourcedFileStopsEverything() throws {
