@@ -23,8 +23,6 @@ void *cedit_get_clientdata(EditLine *el) {
 
 int cedit_set_history(EditLine *el, History *h) { return el_set(el, EL_HIST, history, h); }
 
-int cedit_set_getc(EditLine *el, el_rfunc_t fn) { return el_set(el, EL_GETCFN, fn); }
-
 int cedit_add_function(EditLine *el, const char *name, const char *help, cedit_command_fn fn) {
     return el_set(el, EL_ADDFN, name, help, fn);
 }
