@@ -294,3 +294,52 @@ enum Spawn {
         return String(decoding: output, as: UTF8.self)
     }
 }
+
+/// The terminal against a live (simulated) cluster: the real binary, the real client over HTTP
+/// on loopback, a private config file.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: Binary.path)
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs the proxmux binary and tmux"))
+struct LiveTerminalTests {
+    /// Starts the simulator and a shell configured for it.
+    private func liveShell() throws -> (TmuxShell, SimulatorHandle, String) {
+        let handle = try SimulatorHandle(.standard())
+        let directory = try TempDirectory.make()
+        let config = directory + "/proxmuxrc"
+        try TempDirectory.write("""
+            default-profile = sim
+
+            [profile sim]
+            url = http://127.0.0.1:\(handle.simulator.port)
+            token = \(MemorySimCluster.tokenID)
+            secret = \(MemorySimCluster.secret)
+
+            """, to: config)
+        chmod(config, 0o600)
+        let shell = try TmuxShell(extraEnvironment: "NO_COLOR=1 PROXMUX_CONFIG=\(config)")
+        return (shell, handle, directory)
+    }
+
+    @Test func promptFollowsCdAndTabCompletesALiveGuestName() throws {
+        let (t, handle, configDirectory) = try liveShell()
+        defer {
+            withExtendedLifetime(handle) {}
+            TempDirectory.remove(configDirectory)
+        }
+        try t.type("cd /vms")
+        try t.send("Enter")
+        try t.waitFor("prompt after cd") { $0.split(separator: "\n").last?.hasSuffix(":/vms>") == true }
+
+        try t.type("show db")
+        try t.send("Tab")
+        try t.waitFor("completed guest") { $0.split(separator: "\n").last?.contains("show db01") == true }
+        try t.send("C-u")
+        try t.type("show web0")
+        try t.send("Tab")
+        try t.waitFor("both web guests listed") { $0.contains("web01") && $0.contains("web02") }
+        // `start` offers only stopped guests: web02 is the one.
+        try t.send("C-u")
+        try t.type("start web0")
+        try t.send("Tab")
+        try t.waitFor("stopped guest completed") { $0.split(separator: "\n").last?.hasSuffix("start web02") == true }
+    }
+}
