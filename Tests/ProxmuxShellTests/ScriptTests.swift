@@ -190,6 +190,13 @@ struct ScriptingVerbTests {
         #expect(h.out == settings + "a=x y\nb=2\n" + settings + "b=2\nb=2\n")
     }
 
+    @Test func listingHidesSecretLookingValues() throws {
+        let (h, _) = try run("set db_password hunter2\nset vm 101\nset\nset db_password\n")
+        #expect(h.out.contains("db_password=(hidden)\nvm=101\n"))
+        #expect(h.out.hasSuffix("db_password=hunter2\n")) // asked for by name
+        #expect(h.out.components(separatedBy: "hunter2").count == 2)
+    }
+
     @Test func echoJoinsWords() throws {
         let (h, _) = try run("echo  a   'b  c'  \"\"\necho\n")
         #expect(h.out == "a b  c \n\n")
