@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import Testing
 import ProxmoxAPI
 import PVESchema

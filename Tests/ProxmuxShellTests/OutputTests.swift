@@ -1,5 +1,5 @@
-import Testing
 import ProxmoxAPI
+import Testing
 import PVESchema
 @testable import ProxmuxShell
 

@@ -6,7 +6,7 @@ import Testing
 /// A small in-memory cluster answering the calls the task and wizard code make; it records every
 /// mutating request. Used by the unit tests that need exact control over timing (a task that
 /// advances one step per status poll); the simulator-backed tests cover the real server.
-final class FakeCluster: TaskCalls {
+final class FakeTaskCluster: TaskCalls {
     struct FakeTask {
         var ref: UPID
         /// Log lines revealed one batch per status poll.
@@ -123,7 +123,7 @@ func tableRows(_ output: CommandOutput) -> [JSON] {
 }
 
 @Test func fakeClusterRevealsTaskLogStepByStep() throws {
-    let fake = FakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "qmstart", id: "100", batches: [["a"], ["b"]], exit: "OK")
     let ref = try #require(UPID(upid))
     #expect(try fake.request(.get, ref.tasksPath + "/status", [])["status"] == "running")

@@ -1,0 +1,8 @@
+extension Routes {
+    static let backupRoutes: [Route] = []
+    static let networkRoutes: [Route] = []
+    static let firewallRoutes: [Route] = []
+    static let haRoutes: [Route] = []
+    static let poolRoutes: [Route] = []
+    static let metricsRoutes: [Route] = []
+}
