@@ -91,8 +91,8 @@ import PVESim
         #expect(json["name"]?.string == "web01")
         let yaml = try shell.run("ls /nodes -o yaml")
         #expect(yaml.contains("node: pve1"))
-        try shell.run("api create /pools poolid=lab")
-        #expect(try shell.run("ls /pools").contains("lab"))
+        try shell.run("api create /pools poolid=qa")
+        #expect(try shell.run("ls /pools").contains("qa"))
     }
 
     @Test func completionFromTheLiveCluster() throws {
@@ -101,7 +101,7 @@ import PVESim
         #expect(shell.complete(["start"], "") .contains("win-build"))
         #expect(!shell.complete(["start"], "").contains("web01"), "running guests are not offered to start")
         #expect(shell.complete(["stop"], "web") == ["web01", "web02"])
-        #expect(shell.complete(["show"], "pool:") == ["pool:prod"])
+        #expect(shell.complete(["show"], "pool:p") == ["pool:prod"])
         #expect(shell.complete(["cd"], "/storage/") .contains("/storage/nas"))
         try shell.run("cd 102")
         #expect(shell.complete(["show"], "") .contains("db01"))
