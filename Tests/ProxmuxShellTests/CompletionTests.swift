@@ -74,7 +74,9 @@ import PVESchema
             times.append(ClusterCache.now() - start)
         }
         times.sort()
-        // Debug builds are slower than release; this guards against accidental quadratic work.
-        #expect(times[197] < 0.05, "p99 \(times[197])s")
+        // A debug build on a shared machine is several times slower than release (target there:
+        // p99 ≤ 10 ms); this bound catches accidental per-TAB refetching or quadratic work.
+        #expect(times[197] < 0.1, "p99 \(times[197])s")
+        #expect(shell.cluster.count(.get, "/cluster/resources") == 1)
     }
 }

@@ -18,7 +18,9 @@ import PVESim
     @Test func navigationAndPrompt() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }
-        try shell.run("cd nodes/pve1")
+        try shell.run("cd pve3")
+        #expect(shell.session.context.path == .node("pve3"))
+        try shell.run("cd ../pve1")
         let vms = try shell.run("ls vms")
         #expect(vms.contains("web01") && vms.contains("dns01") && !vms.contains("web02"))
         #expect(try shell.run("ls cts").contains("ci-runner"))

@@ -66,7 +66,10 @@ enum NavigationCommands {
         let looksLikePath = target.contains("/") || target == "." || target == ".."
             || (Int(target) == nil && isChildName(target, of: base))
         if !looksLikePath {
-            let guest = try inv.resolveGuest(target)
+            // A bare word names a node (`cd pve1` from anywhere) or a guest; one resources read decides.
+            let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources"))
+            if Int(target) == nil, snapshot.nodeNames.contains(target) { return (.node(target), nil) }
+            let guest = try TargetResolver(guests: snapshot.guests).resolveOne(target)
             return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
         }
         let path = try parsedPath(target, from: base)

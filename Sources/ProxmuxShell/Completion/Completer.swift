@@ -155,15 +155,18 @@ struct Completer {
         let kindHead = kindOnly.map { $0.short + ":" } ?? ""
         // One pass over the cached guests; ids are only formatted when the prefix could be one.
         let mayBeID = idPrefix.allSatisfy(\.isNumber)
+        // Byte-wise prefix tests: names are compared as typed, and this is the hot loop at 10,000 guests.
+        let nameBytes = Array(prefix.utf8)
+        let idBytes = Array(idPrefix.utf8)
         for guest in snapshot.guests where accepts(guest) {
             if let kindOnly, guest.kind != kindOnly { continue }
             if mayBeID {
                 let id = String(guest.vmid)
-                if id.hasPrefix(idPrefix) {
+                if id.utf8.starts(with: idBytes) {
                     out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
                 }
             }
-            if kindOnly == nil, !guest.name.isEmpty, guest.name.hasPrefix(prefix) {
+            if kindOnly == nil, !guest.name.isEmpty, guest.name.utf8.starts(with: nameBytes) {
                 out.append(Completion(head + guest.name, detail: "\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)"))
             }
         }
