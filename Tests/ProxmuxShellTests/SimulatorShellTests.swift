@@ -105,6 +105,7 @@ import PVESim
         #expect(shell.complete(["stop"], "web") == ["web01", "web02"])
         #expect(shell.complete(["show"], "pool:p") == ["pool:prod"])
         #expect(shell.complete(["cd"], "/storage/") .contains("/storage/nas"))
+        #expect(shell.complete(["cd"], "pve") == ["pve1", "pve2", "pve3"])
         try shell.run("cd 102")
         #expect(shell.complete(["show"], "") .contains("db01"))
     }

@@ -207,6 +207,10 @@ struct Completer {
             Completion(dirPart + name + (isDir ? "/" : ""), detail: detail, appendSpace: !isDir)
         }
         if dirPart.isEmpty, "..".hasPrefix(leaf), !leaf.isEmpty { out.append(Completion("../", appendSpace: false)) }
+        // `cd pve1` works from anywhere, so bare node names are offered too.
+        if dirPart.isEmpty, dir != .nodes {
+            out += (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(leaf) }.map { Completion($0, detail: "node") }
+        }
         return out
     }
 
