@@ -227,33 +227,11 @@ func formatsPerStorageType(_ type: String, _ formats: [String]) {
     #expect(CreateVMWizard.diskFormats(forStorageType: type) == formats)
 }
 
-/// Splits a printed command line into words the way the shell language does for quotes.
-private func words(_ line: String) -> [String] {
-    var result: [String] = []
-    var current = ""
-    var inWord = false
-    var quoted = false
-    var chars = Array(line)[...]
-    while let c = chars.popFirst() {
-        if quoted {
-            if c == "'" { quoted = false } else { current.append(c) }
-        } else if c == "'" {
-            quoted = true
-            inWord = true
-        } else if c == "\\", let next = chars.popFirst() {
-            current.append(next)
-            inWord = true
-        } else if c == " " {
-            if inWord { result.append(current) }
-            current = ""
-            inWord = false
-        } else {
-            current.append(c)
-            inWord = true
-        }
-    }
-    if inWord { result.append(current) }
-    return result
+/// Splits a printed command line into words with the shell's own lexer; it must be one command.
+private func words(_ line: String) throws -> [String] {
+    guard case .complete(let commands) = try Lexer.lex(line) else { throw ShellError("incomplete: \(line)") }
+    guard commands.count == 1 else { throw ShellError("\(commands.count) commands in: \(line)") }
+    return try Expander(variables: [:], arguments: []).expand(commands[0]).map(\.text)
 }
 
 /// Turns `--flag value` words into the flag map the dispatcher would hand over, using the spec.
@@ -280,7 +258,7 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
     answers[answers.count - 2] = "no"
     _ = try create(fake: wizardRun, console: console, prompter: ScriptedPrompter(answers))
     let line = try #require(console.capturedOutput.out.split(separator: "\n").first { $0.hasPrefix("same as: ") })
-    let command = words(String(line.dropFirst("same as: ".count)))
+    let command = try words(String(line.dropFirst("same as: ".count)))
     #expect(command.prefix(2) == ["create", "vm"])
     let replay = FakeTaskCluster()
     _ = try create(try flags(Array(command.dropFirst(2)), spec: CreateCommands.createVM), fake: replay, prompter: nil)
@@ -290,11 +268,11 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
     #expect(wizardRun.mutations.first?.form["net0"] == "model=virtio,bridge=vmbr1,macaddr=BC:24:11:AA:BB:CC,tag=10,firewall=1")
 }
 
-@Test func quotingKeepsSpecialWordsWhole() {
+@Test func quotingKeepsSpecialWordsWhole() throws {
     #expect(Wizard.quote("scsi0;ide2") == "'scsi0;ide2'")
     #expect(Wizard.quote("it's") == "'it'\\''s'")
     #expect(Wizard.quote("local:iso/a.iso") == "local:iso/a.iso")
-    #expect(words("a 'scsi0;ide2' 'it'\\''s'") == ["a", "scsi0;ide2", "it's"])
+    #expect(try words("a " + Wizard.quote("scsi0;ide2") + " " + Wizard.quote("it's") + " " + Wizard.quote("$HOME")) == ["a", "scsi0;ide2", "it's", "$HOME"])
 }
 
 @Test func everyStepIsAFlagAndEveryFlagAStep() {
