@@ -159,7 +159,7 @@ public final class ShellLoop: ScriptRunner {
             // A failed `source` (the executor may have wrapped its ReportedFailure).
             if let status = reportedStatus ?? (error as? ReportedFailure)?.status { return status }
             console.error(prefix(source, line) + String(describing: error))
-            return ExitStatus.commandFailed
+            return (error as? ShellError)?.isUsage == true ? ExitStatus.usage : ExitStatus.commandFailed
         }
     }
 
