@@ -168,6 +168,8 @@ struct StorageDef: Sendable {
     var disabled = false
 
     func available(on node: String) -> Bool { !disabled && (nodes?.contains(node) ?? true) }
+    /// Thin-provisioned: guest disks take only what was written.
+    var isThin: Bool { type == "lvmthin" || type == "zfspool" }
     /// Disk formats the storage type accepts; the first is the default.
     var formats: [String] {
         switch type {
