@@ -19,6 +19,15 @@ struct ResourceRow {
     /// Permission path: `/vms/101`, `/nodes/pve1`, `/storage/local`, `/pool/prod`.
     let path: String
     let json: JSON
+    /// `json` serialized once, so listing 10,000 guests copies bytes instead of serializing each time.
+    let bytes: [UInt8]
+
+    init(kind: Kind, path: String, json: JSON) {
+        self.kind = kind
+        self.path = path
+        self.json = json
+        bytes = json.serializedBytes(reservingCapacity: 512)
+    }
 }
 
 extension ClusterState {
@@ -126,6 +135,23 @@ extension ClusterState {
     }
 
     func clusterResources(_ call: Call) throws(SimError) -> JSON {
+        .array(try visibleResources(call).map(\.json))
+    }
+
+    /// `clusterResources` serialized into `body` from the rows' cached bytes.
+    func writeClusterResources(_ call: Call, into body: inout [UInt8]) throws(SimError) {
+        let rows = try visibleResources(call)
+        body.reserveCapacity(body.count + rows.reduce(2) { $0 + $1.bytes.count + 1 })
+        body.append(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: row.bytes)
+        }
+        body.append(UInt8(ascii: "]"))
+    }
+
+    /// The rows of `/cluster/resources` of the requested type that the caller may see.
+    private func visibleResources(_ call: Call) throws(SimError) -> [ResourceRow] {
         let filter: ResourceRow.Kind?
         switch call.optionalString("type") {
         case nil: filter = nil
@@ -136,7 +162,7 @@ extension ClusterState {
         case let other?: throw .parameters(["type": "value '\(other)' does not have a value in the enumeration 'vm, storage, node, sdn'"])
         }
         let root = isRoot(call.identity)
-        var out: [JSON] = []
+        var out: [ResourceRow] = []
         let rows = resources()
         out.reserveCapacity(rows.count)
         for row in rows {
@@ -150,9 +176,9 @@ extension ClusterState {
                 case .node, .sdn: break
                 }
             }
-            out.append(row.json)
+            out.append(row)
         }
-        return .array(out)
+        return out
     }
 
     // MARK: /cluster/status, /cluster/nextid, /version
@@ -194,7 +220,9 @@ extension Routes {
     static let clusterRoutes: [Route] = [
         Route("GET", "/version", .any) { s, c throws(SimError) in try s.version(c) },
         Route("GET", "/cluster", .any) { s, c throws(SimError) in try s.clusterIndex(c) },
-        Route("GET", "/cluster/resources", .any) { s, c throws(SimError) in try s.clusterResources(c) },
+        Route("GET", "/cluster/resources", .any, writer: { s, c, body throws(SimError) in try s.writeClusterResources(c, into: &body) }) {
+            s, c throws(SimError) in try s.clusterResources(c)
+        },
         Route("GET", "/cluster/status", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.clusterStatus(c) },
         Route("GET", "/cluster/nextid", .any) { s, c throws(SimError) in try s.nextID(c) },
     ]
