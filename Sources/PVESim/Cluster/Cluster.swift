@@ -45,9 +45,10 @@ extension ClusterState {
         return Int64(Double(guest.maxmem) * (0.2 + 0.55 * unit(guest.vmid &* 7)))
     }
 
-    func diskUsage(_ guest: Guest) -> Int64 {
+    /// Bytes used in a container's root disk of `maxdisk` bytes (`guest.maxdisk` when not given); 0 for VMs.
+    func diskUsage(_ guest: Guest, maxdisk: Int64? = nil) -> Int64 {
         guard guest.kind == .lxc else { return 0 }
-        return Int64(Double(guest.maxdisk) * (0.1 + 0.6 * unit(guest.vmid &* 13)))
+        return Int64(Double(maxdisk ?? guest.maxdisk) * (0.1 + 0.6 * unit(guest.vmid &* 13)))
     }
 
     func netCounters(_ guest: Guest) -> (netin: Int64, netout: Int64, read: Int64, write: Int64) {
@@ -70,13 +71,14 @@ extension ClusterState {
 
     func resourceRow(_ guest: Guest, haStates: [Int: String]? = nil) -> JSON {
         let counters = netCounters(guest)
+        let maxdisk = guest.maxdisk
         var row: [(String, JSON)] = [
             ("id", .string("\(guest.kind.rawValue)/\(guest.vmid)")), ("type", .string(guest.kind.rawValue)),
             ("vmid", .int(Int64(guest.vmid))), ("name", .string(guest.name)), ("node", .string(guest.node)),
             ("status", .string(guest.isRunning ? "running" : "stopped")), ("template", .int(guest.isTemplate ? 1 : 0)),
             ("cpu", .double(cpuUsage(guest))), ("maxcpu", .int(Int64(guest.maxcpu))),
             ("mem", .int(memUsage(guest))), ("maxmem", .int(guest.maxmem)),
-            ("disk", .int(diskUsage(guest))), ("maxdisk", .int(guest.maxdisk)), ("uptime", .int(uptime(guest))),
+            ("disk", .int(diskUsage(guest, maxdisk: maxdisk))), ("maxdisk", .int(maxdisk)), ("uptime", .int(uptime(guest))),
             ("netin", .int(counters.netin)), ("netout", .int(counters.netout)),
             ("diskread", .int(counters.read)), ("diskwrite", .int(counters.write)),
         ]
