@@ -88,6 +88,9 @@ public struct SimError: Error, Sendable, Equatable {
 public protocol SimCluster: AnyObject, Sendable {
     /// Answers one validated call; returns the `data` member.
     func handle(_ request: SimRequest) throws(SimError) -> JSON
+    /// Answers one validated call by appending the serialized `data` member to `body`, so a cluster
+    /// can reuse bytes it serialized before. After an error `body` is partial and must be discarded.
+    func handle(_ request: SimRequest, writingTo body: inout [UInt8]) throws(SimError)
     /// Checks a user's password (realms `pam` and `pve`).
     func verifyPassword(userid: String, password: String) -> Bool
     /// Base32 TOTP secret when the user has TFA enabled.
@@ -96,4 +99,11 @@ public protocol SimCluster: AnyObject, Sendable {
     func verifyToken(authid: String, secret: String) -> SimIdentity?
     /// Node names; requests for a node the fault settings mark unreachable get HTTP 596.
     var nodeNames: [String] { get }
+}
+
+extension SimCluster {
+    /// Serializes what `handle(_:)` returns.
+    public func handle(_ request: SimRequest, writingTo body: inout [UInt8]) throws(SimError) {
+        try handle(request).write(to: &body)
+    }
 }

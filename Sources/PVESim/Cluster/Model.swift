@@ -59,7 +59,7 @@ struct Guest: Sendable {
     /// Size of the boot disk (qemu: first disk; lxc: rootfs), in bytes.
     var maxdisk: Int64 {
         // The usual boot disks first; the full scan only for unusual layouts.
-        let keys = kind == .qemu ? ["scsi0", "virtio0", "sata0", "ide0"] + GuestDisks.qemuKeys : ["rootfs"]
+        let keys = kind == .qemu ? GuestDisks.qemuBootOrder : GuestDisks.lxcBootOrder
         for key in keys {
             if let value = config[key], !GuestDisks.isCdrom(value), let size = GuestDisks.size(of: value) { return size }
         }
@@ -89,6 +89,10 @@ enum GuestDisks {
         keys += ["efidisk0", "tpmstate0"]
         return keys
     }()
+
+    /// Where `maxdisk` looks for the boot disk, in order.
+    static let qemuBootOrder = ["scsi0", "virtio0", "sata0", "ide0"] + qemuKeys
+    static let lxcBootOrder = ["rootfs"]
 
     static func isDiskKey(_ key: String, kind: GuestKind) -> Bool {
         if kind == .lxc { return key == "rootfs" || (key.hasPrefix("mp") && Int(key.dropFirst(2)) != nil) || key.hasPrefix("unused") }
@@ -168,6 +172,8 @@ struct StorageDef: Sendable {
     var disabled = false
 
     func available(on node: String) -> Bool { !disabled && (nodes?.contains(node) ?? true) }
+    /// Thin-provisioned: guest disks take only what was written.
+    var isThin: Bool { type == "lvmthin" || type == "zfspool" }
     /// Disk formats the storage type accepts; the first is the default.
     var formats: [String] {
         switch type {

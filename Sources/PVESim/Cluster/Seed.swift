@@ -53,7 +53,46 @@ enum Seed {
         seedAccess(s)
         seedServices(s)
         if s.options.extraGuests > 0 { addExtraGuests(s, count: s.options.extraGuests, now: now) }
+        sizeHardware(s)
     }
+
+    /// Grows nodes and storages that are too small for their guests, as a cluster built for that many
+    /// guests would be (the seed fits its hardware and keeps it). Memory holds every guest at its peak
+    /// (`memUsage` tops out at 75% of the limit); CPU threads are twice what the guests use on average
+    /// (`cpuUsage` averages about 0.135 of a core); storages stay below 70% full.
+    static func sizeHardware(_ s: ClusterState) {
+        let gib: Int64 = 1 << 30
+        var guestMemory: [String: Int64] = [:]
+        var guestCores: [String: Int] = [:]
+        for guest in s.guests.values {
+            guestMemory[guest.node, default: 0] += guest.maxmem
+            guestCores[guest.node, default: 0] += guest.maxcpu
+        }
+        for index in s.nodes.indices {
+            let name = s.nodes[index].name
+            let memory = (guestMemory[name] ?? 0) / 4 * 3 + 8 * gib
+            if memory > s.nodes[index].memory { s.nodes[index].memory = roundUp(memory, to: 256 * gib) }
+            let threads = Int((Double(guestCores[name] ?? 0) * 0.27).rounded(.up))
+            let node = s.nodes[index]
+            if threads > node.cores * 2 * node.sockets {
+                // An 8-socket Xeon is the biggest x86 host sold; beyond that the usage clamps at 100%.
+                s.nodes[index].cpuModel = "Intel(R) Xeon(R) Platinum 8490H"
+                s.nodes[index].cores = 60
+                s.nodes[index].sockets = min(8, max(2, (threads + 119) / 120))
+            }
+        }
+        for index in s.storages.indices {
+            let storage = s.storages[index]
+            let nodes = storage.shared ? [s.nodes[0].name] : s.nodes.map(\.name).filter { storage.available(on: $0) }
+            let data = nodes.map { node in s.volumes(of: storage, node: node).reduce(Int64(0)) { $0 + s.allocated($1, on: storage) } }.max() ?? 0
+            // used = 8% base + data; keep it at most 70% of the total.
+            if Double(data) + Double(storage.total) * 0.08 > Double(storage.total) * 0.7 {
+                s.storages[index].total = roundUp(Int64(Double(data) / 0.62), to: 1 << 40)
+            }
+        }
+    }
+
+    private static func roundUp(_ value: Int64, to step: Int64) -> Int64 { (value + step - 1) / step * step }
 
     private static func node(_ s: ClusterState, _ name: String, id: Int, ip: String, cpu: String, cores: Int, threads: Int,
                              memGiB: Int64, uptimeDays: Double, load: Double) -> NodeInfo {

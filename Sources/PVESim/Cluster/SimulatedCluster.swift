@@ -43,6 +43,21 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
     }
 
     public func handle(_ request: SimRequest) throws(SimError) -> JSON {
+        try perform(request) { route, call throws(SimError) in try route.handler(state, call) }
+    }
+
+    public func handle(_ request: SimRequest, writingTo body: inout [UInt8]) throws(SimError) {
+        try perform(request) { route, call throws(SimError) in
+            if let writer = route.writer {
+                try writer(state, call, &body)
+            } else {
+                try route.handler(state, call).write(to: &body)
+            }
+        }
+    }
+
+    /// Runs a route under the lock: tasks advanced, node checked, access authorized, changes recorded.
+    private func perform<T>(_ request: SimRequest, _ answer: (Route, Call) throws(SimError) -> T) throws(SimError) -> T {
         guard let route = routes["\(request.method) \(request.template)"] else {
             throw .notImplemented(request.method, request.template)
         }
@@ -56,7 +71,7 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
             }
         }
         try state.authorize(route.access, call: call)
-        let result = try route.handler(state, call)
+        let result = try answer(route, call)
         if request.method != "GET" { state.changed() }
         state.advanceTasks()
         return result
@@ -87,12 +102,17 @@ struct Route: Sendable {
     let template: String
     let access: AccessRule
     let handler: @Sendable (ClusterState, Call) throws(SimError) -> JSON
+    /// Writes the same answer as `handler`, serialized, for the HTTP front; for large answers whose
+    /// bytes the state caches.
+    let writer: (@Sendable (ClusterState, Call, inout [UInt8]) throws(SimError) -> Void)?
 
     init(_ method: String, _ template: String, _ access: AccessRule,
+         writer: (@Sendable (ClusterState, Call, inout [UInt8]) throws(SimError) -> Void)? = nil,
          _ handler: @escaping @Sendable (ClusterState, Call) throws(SimError) -> JSON) {
         self.method = method
         self.template = template
         self.access = access
+        self.writer = writer
         self.handler = handler
     }
 

@@ -101,9 +101,19 @@ final class ClusterState {
         return volumes[key]?.remove(at: index)
     }
 
+    /// Bytes a volume takes on its storage. Guest disks on thin storages (lvmthin, zfspool) hold only
+    /// the blocks written so far, as `pvesm list` reports them.
+    func allocated(_ volume: Volume, on storage: StorageDef) -> Int64 {
+        guard storage.isThin, volume.content == "images" || volume.content == "rootdir" else { return volume.size }
+        return Int64(Double(volume.size) * 0.37)
+    }
+
+    /// Bytes in use on a storage (on `node` for local ones): a base for what PVE does not list plus the
+    /// volumes, never more than the storage holds.
     func used(_ storage: StorageDef, node: String) -> Int64 {
         let base = Int64(Double(storage.total) * 0.08)
-        return volumes(of: storage, node: node).reduce(base) { $0 + $1.size }
+        let sum = volumes(of: storage, node: node).reduce(base) { $0 + allocated($1, on: storage) }
+        return min(sum, storage.total)
     }
 
     // MARK: Usage figures (stable per guest, moving slowly with time)

@@ -57,7 +57,7 @@ extension ClusterState {
         ]
         if let vmid = volume.vmid { row.append(("vmid", .int(Int64(vmid)))) }
         if volume.content == "images" || volume.content == "rootdir" {
-            row.append(("used", .int(Int64(Double(volume.size) * (storage.type == "lvmthin" || storage.type == "zfspool" ? 0.37 : 1)))))
+            row.append(("used", .int(allocated(volume, on: storage))))
         }
         if let notes = volume.notes { row.append(("notes", .string(notes))) }
         if volume.content == "backup" {

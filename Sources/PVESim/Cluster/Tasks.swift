@@ -94,6 +94,25 @@ extension ClusterState {
         let due = runningTasks.filter { tasks[$0].startedAt + tasks[$0].duration <= time }
             .sorted { tasks[$0].startedAt + tasks[$0].duration < tasks[$1].startedAt + tasks[$1].duration }
         for index in due { finishTask(index, endtime: tasks[index].startedAt + tasks[index].duration) }
+        pruneFinishedTasks()
+    }
+
+    /// Finished tasks kept, newest first; older ones are forgotten like rotated task archives.
+    static let finishedTaskLimit = 5_000
+
+    /// Drops the oldest finished tasks beyond `finishedTaskLimit`. Runs only once the list is 10%
+    /// over the limit, so the work is amortized over many task ends.
+    func pruneFinishedTasks() {
+        let finished = tasks.count - runningTasks.count
+        guard finished > Self.finishedTaskLimit + Self.finishedTaskLimit / 10 else { return }
+        var excess = finished - Self.finishedTaskLimit
+        var kept: [SimTask] = []
+        kept.reserveCapacity(tasks.count - excess)
+        for task in tasks {
+            if excess > 0, !task.isRunning { excess -= 1 } else { kept.append(task) }
+        }
+        tasks = kept
+        runningTasks = tasks.indices.filter { tasks[$0].isRunning }
     }
 
     private func finishTask(_ index: Int, endtime: Double) {
@@ -247,6 +266,7 @@ extension ClusterState {
             throw .forbidden("Permission check failed (/nodes/\(task.node), Sys.Modify)")
         }
         stopTask(index)
+        pruneFinishedTasks()
         return .null
     }
 }

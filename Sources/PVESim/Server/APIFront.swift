@@ -190,11 +190,15 @@ final class APIFront: Sendable {
             guard let identity = pending.identity else { return reply(SimError(status: 401, reason: "No ticket"), delayMs: 0) }
             let request = SimRequest(method: pending.head.method, path: pending.head.path, template: match.endpoint.path,
                                      params: all, identity: identity, upload: uploaded)
+            var body = Self.dataPrefix
+            body.reserveCapacity(4096)
             do {
-                return reply(data: try cluster.handle(request), delayMs: pending.delayMs)
+                try cluster.handle(request, writingTo: &body)
             } catch {
                 return reply(error, delayMs: pending.delayMs)
             }
+            body.append(UInt8(ascii: "}"))
+            return Reply(status: 200, reason: "OK", body: body, delayMs: pending.delayMs)
         }
     }
 

@@ -1,0 +1,48 @@
+import PVESchema
+import Testing
+
+@testable import PVESim
+
+/// The HTTP front lists `/cluster/resources` from cached, pre-serialized rows; what it sends must be
+/// what the cluster answers, and follow every change at once.
+@Suite struct ClusterResourcesBytesTests {
+    /// The answer as the HTTP front gets it (serialized), parsed back.
+    private func served(_ sim: TestCluster, _ params: [String: String] = [:], as identity: SimIdentity = TestCluster.root) throws -> JSON {
+        var body: [UInt8] = []
+        try sim.cluster.handle(SimRequest(method: "GET", path: "/cluster/resources", template: "/cluster/resources", params: params,
+                                          identity: identity), writingTo: &body)
+        return try JSON.parse(body)
+    }
+
+    private func status(_ rows: JSON, vmid: Int) -> String? {
+        rows.array?.first { $0["vmid"]?.int == Int64(vmid) }?["status"]?.string
+    }
+
+    @Test func servedBytesMatchTheAnswerForEveryFilterAndCaller() throws {
+        let sim = TestCluster(extraGuests: 300)
+        for identity in [TestCluster.root, TestCluster.alice, TestCluster.aliceToken] {
+            for params in [[:], ["type": "vm"], ["type": "storage"], ["type": "node"]] {
+                let answer = try sim.call("GET", "/cluster/resources", params, as: identity)
+                let bytes = try served(sim, params, as: identity)
+                #expect(bytes == answer, "\(identity.authid) \(params)")
+                #expect((bytes.array?.count ?? 0) == (answer.array?.count ?? -1))
+            }
+        }
+        #expect(try served(sim, ["type": "vm"]).array?.count == 300 + SimSeed.vms.count + SimSeed.containers.count)
+        #expect(throws: SimError.self) { try served(sim, ["type": "guests"]) }
+    }
+
+    @Test func servedBytesFollowStartAndStopWithoutTimePassing() throws {
+        // Tasks finish within the call and the clock stands still: only the state version can refresh the rows.
+        let sim = TestCluster(extraGuests: 1_000, taskSeconds: 0)
+        #expect(status(try served(sim, ["type": "vm"]), vmid: 103) == "stopped")
+        try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/start", ["node": "pve3", "vmid": "103"])
+        #expect(status(try served(sim, ["type": "vm"]), vmid: 103) == "running")
+        let generated = SimSeed.extraGuestFirstID + 3  // load-00004: a stopped VM on pve2
+        #expect(status(try served(sim), vmid: generated) == "stopped")
+        try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/start", ["node": "pve2", "vmid": String(generated)])
+        #expect(status(try served(sim), vmid: generated) == "running")
+        try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/stop", ["node": "pve3", "vmid": "103"])
+        #expect(status(try served(sim, ["type": "vm"]), vmid: 103) == "stopped")
+    }
+}
