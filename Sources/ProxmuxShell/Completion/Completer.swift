@@ -118,6 +118,9 @@ struct Completer {
     }
 
     /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
+    /// How many candidates get a detail: more than a TAB listing ever shows.
+    static let detailedCandidates = 200
+
     private func guests(_ fullPrefix: String, filter: GuestFilter) -> [Completion] {
         // In a list (`101,web`) only the part after the last comma is completed.
         let head: String
@@ -158,16 +161,19 @@ struct Completer {
         // Byte-wise prefix tests: names are compared as typed, and this is the hot loop at 10,000 guests.
         let nameBytes = Array(prefix.utf8)
         let idBytes = Array(idPrefix.utf8)
+        // Every match is returned (the common prefix needs them all), but details are written only
+        // for as many as a listing shows: formatting 20,000 of them is most of a TAB's cost.
+        func detail(_ text: @autoclosure () -> String) -> String? { out.count < Self.detailedCandidates ? text() : nil }
         for guest in snapshot.guests where accepts(guest) {
             if let kindOnly, guest.kind != kindOnly { continue }
             if mayBeID {
                 let id = String(guest.vmid)
                 if id.utf8.starts(with: idBytes) {
-                    out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
+                    out.append(Completion(head + kindHead + id, detail: detail("\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)")))
                 }
             }
             if kindOnly == nil, !guest.name.isEmpty, guest.name.utf8.starts(with: nameBytes) {
-                out.append(Completion(head + guest.name, detail: "\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)"))
+                out.append(Completion(head + guest.name, detail: detail("\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)")))
             }
         }
         if kindOnly == nil, !prefix.isEmpty {
