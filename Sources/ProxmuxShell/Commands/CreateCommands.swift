@@ -19,9 +19,9 @@ public enum CreateCommands {
             "create vm --node pve1 --name web --memory 2048 --storage local-lvm --disk-size 32 --bridge vmbr0",
             "create vm --node pve1 --vmid 105 --name web --iso local:iso/debian-12.iso --start --no-wait",
         ],
-        flags: CreateVMWizard.flags + [TaskEnvironment.noWaitFlag],
+        flags: CreateVMWizard.flags + [GlobalFlags.noWait],
         needs: .cluster, mutates: true,
-        run: { inv in try runCreateVM(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runCreateVM(inv, try TaskEnvironment(inv)) })
 
     /// Runs `create vm`: collects the answers, checks the request against the schema, sends it,
     /// refreshes the completion cache and follows the task.

@@ -10,13 +10,19 @@ public struct Invocation {
     public let session: Session
     /// Where the line came from (file and line for scripts), for error messages.
     public let location: SourceLocation
+    /// The whole table (for `help` and completion-driven verbs).
+    public let table: CommandTable
 
-    public init(spec: CommandSpec, arguments: [String], flags: [String: String], session: Session, location: SourceLocation) {
+    public init(
+        spec: CommandSpec, arguments: [String], flags: [String: String], session: Session, location: SourceLocation,
+        table: CommandTable = CommandTable(specs: [])
+    ) {
         self.spec = spec
         self.arguments = arguments
         self.flags = flags
         self.session = session
         self.location = location
+        self.table = table
     }
 
     public func flag(_ name: String) -> String? { flags[name] ?? spec.flags.first { $0.name == name }?.defaultValue }

@@ -146,6 +146,8 @@ public enum OuterCommandLine {
         settings.color = PromptRenderer.colorAllowed(fd: 1)
         let session = Session(settings: settings)
         session.arguments = options.scriptArguments
+        // Task-starting verbs wait with progress; Ctrl-C stops the waiting, not the task.
+        session.taskFollower = WatchingTaskFollower(session: session)
 
         let source: LineSource
         var lineEditor: LibeditReader?
@@ -163,6 +165,7 @@ public enum OuterCommandLine {
             let reader = LibeditReader(console: console, interrupt: session.interrupt, history: .inHome())
             reader.expander = { Expander(variables: session.variables, arguments: session.arguments) }
             lineEditor = reader
+            session.prompter = LineReaderPrompter(reader: reader, console: console)
             source = reader.source(promptColor: settings.color)
         } else {
             source = ReaderSource(

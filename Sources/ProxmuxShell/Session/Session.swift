@@ -20,8 +20,72 @@ public final class Session {
     /// with this status.
     public var exitRequest: Int32?
 
+    // Command layer (dispatcher, navigation, completion):
+    /// Where everything the commands print goes.
+    public var console: Console
+    /// Name of the configuration profile, shown in the prompt.
+    public var profileName: String
+    /// Where `cd` has taken the user.
+    public var context = NavigationContext()
+    /// SSH access to the nodes for `console`; nil when the profile does not configure it.
+    public var ssh: SSHAccess?
+    /// Answers a yes/no question interactively (the line reader may replace it). Default: read one stdin line.
+    public var askYesNo: (String) -> Bool = { question in StandardInput.askYesNo(question) }
+    /// Runs external programs (`console`); tests replace it to see the argv without running ssh.
+    public var launcher: ProcessLauncher = SpawnLauncher()
+    /// Cluster objects for completion and target resolution.
+    public let cache = ClusterCache()
+    /// Waits for single tasks with progress; nil waits quietly through `APIBackend.waitForTask`.
+    public var taskFollower: TaskFollowing?
+    /// This session's background tasks: their ends are reported before the next prompt and the
+    /// prompt counts the running ones.
+    public let tasks = TaskCenter()
+    /// Asks wizard questions at a terminal (the libedit reader's `LineReaderPrompter`); when nil,
+    /// an interactive session reads plain lines.
+    public var prompter: Prompter?
+
+    /// Creates the API connection on first use, so `help` never touches the network or config.
+    private var connect: (() throws -> APIBackend)?
+    private var connection: APIBackend?
+    /// Set by the dispatcher while a mutating command runs under `--dry-run`.
+    var dryRunLog: DryRunLog?
+
     public init(settings: ShellSettings) {
         self.settings = settings
+        self.console = Console()
+        self.profileName = "default"
+    }
+
+    /// A session that connects lazily through `connect`.
+    public init(settings: ShellSettings, console: Console, profileName: String, connect: @escaping () throws -> APIBackend) {
+        self.settings = settings
+        self.console = console
+        self.profileName = profileName
+        self.connect = connect
+    }
+
+    /// The API to use now: the real connection, or a recorder while a dry-run command runs.
+    public func api() throws -> APIBackend {
+        let base: APIBackend
+        if let connection {
+            base = connection
+        } else {
+            guard let connect else { throw ShellError("not connected: no API profile configured (see `proxmux --help` for profiles)") }
+            let made = try connect()
+            connection = made
+            base = made
+        }
+        if let dryRunLog { return DryRunBackend(base: base, log: dryRunLog) }
+        return base
+    }
+
+    /// Whether a connection was already made (tests check that `help` stays offline).
+    public var isConnected: Bool { connection != nil }
+
+    /// Progress and notes that are not part of a command's result: stdout for text, stderr when the
+    /// result is machine-readable so pipes stay clean.
+    public func note(_ text: String, format: ShellSettings.OutputFormat? = nil) {
+        console.line(text, to: (format ?? settings.output) == .text ? .out : .err)
     }
 }
 
@@ -39,6 +103,26 @@ public struct ShellSettings: Sendable {
     /// Reading from a terminal: prompts, colours, confirmations are possible.
     public var interactive = false
     public var color = false
+    /// Worker threads for bulk lifecycle commands.
+    public var bulkWorkers = 4
 
     public init() {}
+}
+
+/// How `console` reaches a node over SSH.
+public struct SSHAccess: Sendable, Equatable {
+    public var user: String
+    /// Host per node name; nodes not listed are reached by their name.
+    public var hosts: [String: String]
+    public init(user: String, hosts: [String: String] = [:]) {
+        self.user = user
+        self.hosts = hosts
+    }
+    public func host(for node: String) -> String { hosts[node] ?? node }
+}
+
+/// Follows a task until it ends, showing progress (the Tasks area provides one; `Session.taskFollower`).
+public protocol TaskFollowing {
+    /// Returns the task's exit status (`OK`, `WARNINGS: n`, or the error text).
+    func follow(upid: String, label: String, api: APIBackend) throws -> String
 }

@@ -248,7 +248,6 @@ public struct Wizard {
 
     /// Quotes a word for the shell language when it holds characters the lexer treats specially.
     public static func quote(_ word: String) -> String {
-        CompletionQuoting.quote(word, openQuote: nil, closing: true)
+        word.isEmpty ? "''" : CompletionQuoting.quote(word, openQuote: nil, closing: true)
     }
 }
-

@@ -1,0 +1,76 @@
+/// Help text derived from the specs: `help`, `help VERB`, usage lines in errors.
+public enum Help {
+    /// `stop [TARGET] [--timeout N] [--no-wait]`
+    public static func usage(_ spec: CommandSpec) -> String {
+        var parts = [spec.name]
+        for arg in spec.arguments {
+            let name = arg.name + (arg.variadic ? "..." : "")
+            parts.append(arg.optional ? "[\(name)]" : name)
+        }
+        for flag in spec.flags {
+            parts.append(flag.kind == .bool ? "[--\(flag.name)]" : "[--\(flag.name) \(placeholder(flag.kind))]")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func placeholder(_ kind: FlagKind) -> String {
+        switch kind {
+        case .bool: return ""
+        case .string: return "TEXT"
+        case .integer: return "N"
+        case .choice(let values): return values.joined(separator: "|")
+        }
+    }
+
+    static func flagList(_ flags: [FlagSpec]) -> String {
+        flags.map { f in (f.short.map { "-\($0)/" } ?? "") + "--" + f.name }.joined(separator: ", ")
+    }
+
+    /// All verbs grouped, one line each.
+    public static func overview(_ table: CommandTable) -> String {
+        var out = ""
+        let width = (table.specs.map(\.name.count).max() ?? 0) + 2
+        for group in CommandGroup.allCases {
+            let specs = table.specs.filter { $0.group == group }
+            guard !specs.isEmpty else { continue }
+            out += group.rawValue + ":\n"
+            for spec in specs {
+                let aliases = spec.aliases.isEmpty ? "" : " (\(spec.aliases.joined(separator: ", ")))"
+                out += "  " + spec.name + String(repeating: " ", count: max(1, width - spec.name.count)) + spec.abstract + aliases + "\n"
+            }
+        }
+        out += "\nGlobal flags: -o/--output text|json|yaml, --noheader, --dry-run, -y/--yes\n"
+        out += "Type 'help VERB' for details.\n"
+        return out
+    }
+
+    /// Usage, arguments, flags with type/default/choices, examples.
+    public static func detail(_ spec: CommandSpec) -> String {
+        var out = "usage: \(usage(spec))\n\n\(spec.abstract)\n"
+        if !spec.discussion.isEmpty { out += "\n" + spec.discussion + "\n" }
+        if !spec.aliases.isEmpty { out += "\nAliases: " + spec.aliases.joined(separator: ", ") + "\n" }
+        if !spec.arguments.isEmpty {
+            out += "\nArguments:\n"
+            for arg in spec.arguments {
+                out += "  \(arg.name)\(arg.optional ? " (optional)" : "")  \(arg.help)\n"
+            }
+        }
+        out += "\nFlags:\n"
+        for flag in spec.flags + GlobalFlags.all {
+            let short = flag.short.map { "-\($0), " } ?? ""
+            var line = "  \(short)--\(flag.name)"
+            if flag.kind != .bool { line += " " + placeholder(flag.kind) }
+            line += "  " + flag.help
+            if case .integer(let lo, let hi) = flag.kind, lo != nil || hi != nil {
+                line += " (integer" + CommandParser.range(lo, hi).replacingOccurrences(of: " (valid:", with: ",")
+            }
+            if let d = flag.defaultValue { line += " [default: \(d)]" }
+            out += line + "\n"
+        }
+        if spec.confirmation == .always { out += "\nAsks for confirmation; scripts need --yes.\n" }
+        if !spec.examples.isEmpty {
+            out += "\nExamples:\n" + spec.examples.map { "  " + $0 + "\n" }.joined()
+        }
+        return out
+    }
+}

@@ -1,0 +1,251 @@
+import PVESchema
+
+/// Answers TAB from the command table: verbs, sub-verbs, flags, flag values, and each positional's
+/// `CompletionSource` filled from the cluster cache.
+struct Completer {
+    let table: CommandTable
+    let session: Session
+
+    func complete(_ request: CompletionRequest) -> [Completion] {
+        let prefix = request.prefix
+        guard !request.words.isEmpty else { return verbs(prefix) }
+        guard let (spec, consumed) = table.match(request.words) else {
+            return request.words.count == 1 ? subVerbs(of: request.words[0], prefix) : []
+        }
+        var result: [Completion] = []
+        if consumed == request.words.count { result += subVerbs(of: request.words.joined(separator: " "), prefix) }
+
+        // Walk the words after the verb like the parser does, tolerating mistakes.
+        let allFlags = spec.flags + GlobalFlags.all
+        var positionals: [String] = []
+        var pendingFlag: FlagSpec?
+        var onlyPositionals = false
+        for word in request.words[consumed...] {
+            if pendingFlag != nil { pendingFlag = nil; continue }
+            if onlyPositionals || !CommandParser.looksLikeFlag(word) { positionals.append(word); continue }
+            if word == "--" { onlyPositionals = true; continue }
+            if word.contains("=") { continue }
+            let found = word.hasPrefix("--")
+                ? allFlags.first { $0.name == word.dropFirst(2) }
+                : allFlags.first { $0.short == word.dropFirst().first && word.count == 2 }
+            if let found, found.kind != .bool { pendingFlag = found }
+        }
+        if let flag = pendingFlag {
+            return values(for: flag.completion, prefix: prefix, positionals: positionals)
+        }
+        if !onlyPositionals, prefix.hasPrefix("-") {
+            return allFlags.filter { ("--" + $0.name).hasPrefix(prefix) }.map { Completion("--" + $0.name, detail: $0.help) }
+        }
+        let args = spec.arguments
+        let index = positionals.count
+        let argument: ArgumentSpec?
+        if index < args.count { argument = args[index] } else if let last = args.last, last.variadic { argument = last } else { argument = nil }
+        if let argument { result += values(for: argument.completion, prefix: prefix, positionals: positionals) }
+        return result
+    }
+
+    // MARK: Verbs
+
+    private func verbs(_ prefix: String) -> [Completion] {
+        var seen = Set<String>()
+        var out: [Completion] = []
+        for spec in table.specs {
+            for name in [spec.name] + spec.aliases {
+                let first = String(name.split(separator: " ").first ?? "")
+                guard first.hasPrefix(prefix), seen.insert(first).inserted else { continue }
+                let isGroup = first != name || table.spec(named: first) == nil
+                out.append(Completion(first, detail: isGroup ? nil : spec.abstract))
+            }
+        }
+        return out.sorted { $0.value < $1.value }
+    }
+
+    private func subVerbs(of head: String, _ prefix: String) -> [Completion] {
+        let depth = head.split(separator: " ").count
+        var seen = Set<String>()
+        return table.specs.compactMap { spec in
+            let parts = spec.name.split(separator: " ")
+            guard spec.name.hasPrefix(head + " "), parts.count > depth else { return nil }
+            let word = String(parts[depth])
+            guard word.hasPrefix(prefix), seen.insert(word).inserted else { return nil }
+            return Completion(word, detail: spec.abstract)
+        }
+    }
+
+    // MARK: Sources
+
+    private func snapshot() -> ClusterSnapshot? {
+        session.cache.current(using: { try session.api() })
+    }
+
+    func values(for source: CompletionSource, prefix: String, positionals: [String]) -> [Completion] {
+        switch source {
+        case .none, .freeText, .files: return []
+        case .values(let list): return list.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
+        case .verbs: return verbs(prefix)
+        case .variables: return session.variables.keys.sorted().filter { $0.hasPrefix(prefix) }.map { Completion($0) }
+        case .paths: return paths(prefix)
+        case .guests(let filter): return guests(prefix, filter: filter)
+        case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
+        case .storages(let content):
+            let rows = snapshot()?.storages ?? []
+            var seen = Set<String>()
+            return rows.compactMap { row -> Completion? in
+                guard let id = row["storage"]?.string, id.hasPrefix(prefix) else { return nil }
+                if let content, !(row["content"]?.string ?? "").split(separator: ",").contains(Substring(content)) { return nil }
+                guard seen.insert(id).inserted else { return nil }
+                return Completion(id, detail: row["plugintype"]?.string)
+            }.sorted { $0.value < $1.value }
+        case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
+        case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
+        case .snapshots: return snapshots(prefix, positionals: positionals)
+        case .bridges: return bridges(prefix)
+        case .isos: return storageContent(prefix, content: "iso")
+        case .containerTemplates: return storageContent(prefix, content: "vztmpl")
+        case .upids:
+            let list = session.cache.extra("upids") {
+                try (session.api().get("/cluster/tasks").array ?? []).compactMap { row in
+                    row["upid"]?.string.map { Completion($0, detail: [row["type"]?.string, row["id"]?.string, row["status"]?.string].compactMap { $0 }.joined(separator: " ")) }
+                }
+            }
+            return list.filter { $0.value.hasPrefix(prefix) }
+        }
+    }
+
+    /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
+    private func guests(_ fullPrefix: String, filter: GuestFilter) -> [Completion] {
+        // In a list (`101,web`) only the part after the last comma is completed.
+        let head: String
+        let prefix: String
+        if let comma = fullPrefix.lastIndex(of: ",") {
+            head = String(fullPrefix[...comma])
+            prefix = String(fullPrefix[fullPrefix.index(after: comma)...])
+        } else {
+            head = ""
+            prefix = fullPrefix
+        }
+        guard let snapshot = snapshot() else { return [] }
+        let candidates = snapshot.guests.filter { guest in
+            switch filter {
+            case .any: return true
+            case .running: return guest.status == "running"
+            case .stopped: return guest.status == "stopped"
+            case .vms: return guest.kind == .vm
+            case .containers: return guest.kind == .container
+            }
+        }
+        func tagged(_ kind: String, _ values: [String]) -> [Completion] {
+            let rest = String(prefix.dropFirst(kind.count))
+            return values.filter { $0.hasPrefix(rest) }.map { Completion(head + kind + $0, detail: String(kind.dropLast())) }
+        }
+        if prefix.hasPrefix("tag:") { return tagged("tag:", Array(Set(candidates.flatMap(\.tags))).sorted()) }
+        if prefix.hasPrefix("pool:") { return tagged("pool:", snapshot.pools.sorted()) }
+        if prefix.hasPrefix("node:") { return tagged("node:", snapshot.nodeNames) }
+        var out: [Completion] = []
+        let idPrefix: Substring
+        var kindOnly: GuestKind?
+        if prefix.hasPrefix("vm:") { idPrefix = prefix.dropFirst(3); kindOnly = .vm }
+        else if prefix.hasPrefix("ct:") { idPrefix = prefix.dropFirst(3); kindOnly = .container }
+        else { idPrefix = Substring(prefix) }
+        let kindHead = kindOnly.map { $0.short + ":" } ?? ""
+        for guest in candidates {
+            if let kindOnly, guest.kind != kindOnly { continue }
+            let id = String(guest.vmid)
+            if id.hasPrefix(idPrefix) {
+                out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
+            }
+            if kindOnly == nil, !guest.name.isEmpty, guest.name.hasPrefix(prefix) {
+                out.append(Completion(head + guest.name, detail: "\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)"))
+            }
+        }
+        if kindOnly == nil, !prefix.isEmpty {
+            for kind in ["tag:", "pool:", "node:"] where kind.hasPrefix(prefix) {
+                out.append(Completion(head + kind, appendSpace: false))
+            }
+        }
+        return out
+    }
+
+    /// Children of the directory part of `prefix`, relative to the context.
+    private func paths(_ prefix: String) -> [Completion] {
+        let dirPart: String
+        let leaf: String
+        if let slash = prefix.lastIndex(of: "/") {
+            dirPart = String(prefix[...slash])
+            leaf = String(prefix[prefix.index(after: slash)...])
+        } else {
+            dirPart = ""
+            leaf = prefix
+        }
+        let components = VirtualPath.resolveComponents(dirPart.isEmpty ? "." : dirPart, from: session.context.path)
+        guard case .success(let dir) = VirtualPath.parse(components) else { return [] }
+        var children: [(String, Bool, String?)] = []  // name, is a directory, detail
+        switch dir {
+        case .root: children = VirtualPath.rootChildren.map { ($0, true, nil) }
+        case .nodes: children = (snapshot()?.nodeNames ?? []).map { ($0, true, "node") }
+        case .node(let node):
+            children = VirtualPath.NodeSection.allCases.map { ($0.rawValue, true, nil) }
+            children += (snapshot()?.guests ?? []).filter { $0.node == node }.map { (String($0.vmid), false, $0.name) }
+        case .storages: children = (snapshot()?.storageIDs ?? []).map { ($0, false, "storage") }
+        case .pools: children = (snapshot()?.pools ?? []).map { ($0, false, "pool") }
+        case .access: children = VirtualPath.AccessSection.allCases.map { ($0.rawValue, false, nil) }
+        default: children = []
+        }
+        var out = children.filter { $0.0.hasPrefix(leaf) }.map { name, isDir, detail in
+            Completion(dirPart + name + (isDir ? "/" : ""), detail: detail, appendSpace: !isDir)
+        }
+        if dirPart.isEmpty, "..".hasPrefix(leaf), !leaf.isEmpty { out.append(Completion("../", appendSpace: false)) }
+        return out
+    }
+
+    /// The guest a snapshot completion is about: the first positional if it names one, else the selection.
+    private func targetGuest(_ positionals: [String]) -> Guest? {
+        guard let snapshot = snapshot() else { return nil }
+        if let first = positionals.first, let found = try? TargetResolver(guests: snapshot.guests).resolveOne(first) { return found }
+        guard let selected = session.context.selectedGuest else { return nil }
+        return snapshot.guests.first { $0.vmid == selected.vmid }
+    }
+
+    private func snapshots(_ prefix: String, positionals: [String]) -> [Completion] {
+        guard let guest = targetGuest(positionals) else { return [] }
+        let list = session.cache.extra("snapshots:\(guest.vmid)") {
+            try (session.api().get(guest.apiPath + "/snapshot").array ?? []).compactMap { row in
+                guard let name = row["name"]?.string, name != "current" else { return nil }
+                return Completion(name, detail: row["description"]?.string)
+            }
+        }
+        return list.filter { $0.value.hasPrefix(prefix) }
+    }
+
+    /// The node in context (or the only node).
+    private var contextNode: String? {
+        session.context.path.node ?? { let names = snapshot()?.nodeNames ?? []; return names.count == 1 ? names.first : nil }()
+    }
+
+    private func bridges(_ prefix: String) -> [Completion] {
+        guard let node = contextNode else { return [] }
+        let list = session.cache.extra("bridges:\(node)") {
+            try (session.api().get("/nodes/\(node)/network", [("type", "any_bridge")]).array ?? []).compactMap { row in
+                row["iface"]?.string.map { Completion($0, detail: row["cidr"]?.string) }
+            }
+        }
+        return list.filter { $0.value.hasPrefix(prefix) }
+    }
+
+    private func storageContent(_ prefix: String, content: String) -> [Completion] {
+        guard let node = contextNode else { return [] }
+        let list = session.cache.extra("\(content):\(node)") {
+            let storages = (snapshot()?.storages ?? []).filter {
+                $0["node"]?.string == node && ($0["content"]?.string ?? "").split(separator: ",").contains(Substring(content))
+            }
+            var out: [Completion] = []
+            for storage in storages {
+                guard let id = storage["storage"]?.string else { continue }
+                let rows = try session.api().get("/nodes/\(node)/storage/\(id)/content", [("content", content)]).array ?? []
+                out += rows.compactMap { row in row["volid"]?.string.map { Completion($0, detail: row["size"]?.double.map(Humanize.bytes)) } }
+            }
+            return out
+        }
+        return list.filter { $0.value.hasPrefix(prefix) }
+    }
+}

@@ -1,0 +1,161 @@
+import PVESchema
+
+/// What `ls` shows for each place in the tree. Every listing is one API request; guest listings
+/// always read `/cluster/resources?type=vm` (one request whatever the cluster size).
+enum Listing {
+    static func guestColumns(long: Bool) -> [Table.Column] {
+        var columns: [Table.Column] = [
+            .init("vmid", "vmid"), .init("name", "name"), .init("type", "type"), .init("node", "node"),
+            .init("status", "status", format: .state), .init("cpu", "cpu", format: .percent),
+            .init("mem", "mem", format: .bytes),
+        ]
+        if long { columns += [.init("maxmem", "maxmem", format: .bytes), .init("maxcpu", "cores"), .init("disk", "disk", format: .bytes), .init("maxdisk", "maxdisk", format: .bytes)] }
+        columns.append(.init("uptime", "uptime", format: .duration))
+        if long { columns += [.init("pool", "pool"), .init("lock", "lock"), .init("netin", "netin", format: .bytes), .init("netout", "netout", format: .bytes)] }
+        columns.append(.init("tags", "tags"))
+        return columns
+    }
+
+    /// Guests from one resources read, optionally filtered, sorted by vmid.
+    static func guests(_ api: APIBackend, node: String?, kind: GuestKind?, long: Bool) throws -> Table {
+        let rows = try api.get("/cluster/resources", [("type", "vm")]).array ?? []
+        var selected: [(Int64, JSON)] = []
+        selected.reserveCapacity(rows.count)
+        for row in rows {
+            if let node, row["node"]?.string != node { continue }
+            if let kind, row["type"]?.string != kind.rawValue { continue }
+            selected.append((row["vmid"]?.int ?? 0, row))
+        }
+        selected.sort { $0.0 < $1.0 }
+        return Table(columns: guestColumns(long: long), rows: selected.map(\.1))
+    }
+
+    static func nodes(_ api: APIBackend, long: Bool) throws -> Table {
+        let rows = (try api.get("/cluster/resources", [("type", "node")]).array ?? [])
+            .sorted { ($0["node"]?.string ?? "") < ($1["node"]?.string ?? "") }
+        var columns: [Table.Column] = [
+            .init("node", "node"), .init("status", "status", format: .state), .init("cpu", "cpu", format: .percent),
+            .init("mem", "mem", format: .bytes), .init("maxmem", "maxmem", format: .bytes), .init("uptime", "uptime", format: .duration),
+        ]
+        if long { columns += [.init("maxcpu", "cores"), .init("disk", "disk", format: .bytes), .init("maxdisk", "maxdisk", format: .bytes), .init("level", "level")] }
+        return Table(columns: columns, rows: rows)
+    }
+
+    static func storages(_ api: APIBackend, node: String?, long: Bool) throws -> Table {
+        var rows = try api.get("/cluster/resources", [("type", "storage")]).array ?? []
+        if let node { rows = rows.filter { $0["node"]?.string == node } }
+        rows = rows.map { row in
+            let used = row["disk"]?.double ?? 0, total = row["maxdisk"]?.double ?? 0
+            return row.setting("usage", to: total > 0 ? .double(used / total) : .null)
+        }.sorted { ($0["storage"]?.string ?? "", $0["node"]?.string ?? "") < ($1["storage"]?.string ?? "", $1["node"]?.string ?? "") }
+        var columns: [Table.Column] = [
+            .init("storage", "storage"), .init("node", "node"), .init("plugintype", "type"), .init("status", "status", format: .state),
+            .init("disk", "used", format: .bytes), .init("maxdisk", "total", format: .bytes), .init("usage", "use%", format: .percent),
+        ]
+        if long { columns += [.init("content", "content"), .init("shared", "shared")] }
+        return Table(columns: columns, rows: rows)
+    }
+
+    static func names(_ entries: [(String, String)]) -> Table {
+        Table(columns: [.init("name", "name"), .init("description", "description")],
+              rows: entries.map { JSON.object([("name", .string($0.0)), ("description", .string($0.1))]) })
+    }
+
+    static func tasks(_ rows: JSON) -> Table {
+        Table(columns: [
+            .init("starttime", "started", format: .timestamp), .init("node", "node"), .init("type", "type"), .init("id", "id"),
+            .init("user", "user"), .init("status", "status", format: .state), .init("endtime", "ended", format: .timestamp),
+        ], rows: rows.array ?? [])
+    }
+
+    /// A table whose columns are the union of the rows' keys (for raw API answers).
+    static func generic(_ rows: [JSON]) -> Table {
+        var keys: [String] = []
+        var seen = Set<String>()
+        for row in rows.prefix(200) {
+            for (key, _) in row.object ?? [] where seen.insert(key).inserted { keys.append(key) }
+        }
+        return Table(columns: keys.map { Table.Column($0, $0) }, rows: rows)
+    }
+
+    /// The `ls` output for a place.
+    static func list(_ path: VirtualPath, api: () throws -> APIBackend, long: Bool) throws -> CommandOutput {
+        switch path {
+        case .root:
+            return .table(names([
+                ("nodes", "cluster nodes"), ("vms", "all guests (VMs and containers)"), ("cts", "containers"),
+                ("storage", "storages"), ("pools", "resource pools"), ("tasks", "recent tasks"), ("access", "users, groups, roles, ACLs"),
+            ]))
+        case .nodes: return .table(try nodes(api(), long: long))
+        case .node(let node):
+            return .table(names(VirtualPath.NodeSection.allCases.map { ($0.rawValue, nodeSectionHelp($0, node)) }))
+        case .nodeSection(let node, let section):
+            switch section {
+            case .vms: return .table(try guests(api(), node: node, kind: nil, long: long))
+            case .cts: return .table(try guests(api(), node: node, kind: .container, long: long))
+            case .storage: return .table(try storages(api(), node: node, long: long))
+            case .tasks: return .table(tasks(try api().get("/nodes/\(node)/tasks")))
+            case .disks:
+                return .table(Table(columns: [
+                    .init("devpath", "device"), .init("type", "type"), .init("size", "size", format: .bytes),
+                    .init("model", "model"), .init("used", "used"), .init("health", "health"),
+                ], rows: try api().get("/nodes/\(node)/disks/list").array ?? []))
+            case .network:
+                return .table(Table(columns: [
+                    .init("iface", "iface"), .init("type", "type"), .init("active", "active"), .init("cidr", "cidr"),
+                    .init("gateway", "gateway"), .init("bridge_ports", "ports"), .init("autostart", "autostart"),
+                ], rows: (try api().get("/nodes/\(node)/network").array ?? []).sorted { ($0["iface"]?.string ?? "") < ($1["iface"]?.string ?? "") }))
+            }
+        case .guest(let node, let vmid):
+            let guest = try TargetResolver(guests: ClusterSnapshot(resources: try api().get("/cluster/resources", [("type", "vm")])).guests).resolveOne(String(vmid))
+            guard guest.node == node else { throw ShellError("\(guest.label): it is no longer on \(node)") }
+            return .record(try api().get(guest.apiPath + "/config"))
+        case .allGuests(let kind): return .table(try guests(api(), node: nil, kind: kind, long: long))
+        case .storages: return .table(try storages(api(), node: nil, long: long))
+        case .storage(let id):
+            let rows = try api().get("/cluster/resources", [("type", "storage")]).array ?? []
+            guard let row = rows.first(where: { $0["storage"]?.string == id && $0["status"]?.string == "available" })
+                ?? rows.first(where: { $0["storage"]?.string == id }), let node = row["node"]?.string else {
+                throw ShellError("no storage '\(id)'")
+            }
+            return .table(Table(columns: [
+                .init("volid", "volume"), .init("content", "content"), .init("format", "format"), .init("size", "size", format: .bytes),
+                .init("vmid", "vmid"), .init("ctime", "created", format: .timestamp),
+            ], rows: try api().get("/nodes/\(node)/storage/\(id)/content").array ?? []))
+        case .pools:
+            return .table(Table(columns: [.init("poolid", "pool"), .init("comment", "comment")], rows: try api().get("/pools").array ?? []))
+        case .pool(let id):
+            let pool = try api().get("/pools/\(id)")
+            return .table(Table(columns: [
+                .init("id", "id"), .init("type", "type"), .init("name", "name"), .init("node", "node"), .init("status", "status", format: .state),
+            ], rows: pool["members"]?.array ?? []))
+        case .tasks: return .table(tasks(try api().get("/cluster/tasks")))
+        case .access:
+            return .table(names(VirtualPath.AccessSection.allCases.map { ($0.rawValue, "") }))
+        case .accessSection(let section):
+            switch section {
+            case .users:
+                return .table(Table(columns: [.init("userid", "user"), .init("enable", "enabled"), .init("expire", "expires", format: .timestamp), .init("firstname", "first"), .init("lastname", "last"), .init("email", "email")], rows: try api().get("/access/users").array ?? []))
+            case .groups:
+                return .table(Table(columns: [.init("groupid", "group"), .init("users", "users"), .init("comment", "comment")], rows: try api().get("/access/groups").array ?? []))
+            case .roles:
+                var columns: [Table.Column] = [.init("roleid", "role"), .init("special", "builtin")]
+                if long { columns.append(.init("privs", "privileges")) }
+                return .table(Table(columns: columns, rows: try api().get("/access/roles").array ?? []))
+            case .acl:
+                return .table(Table(columns: [.init("path", "path"), .init("type", "type"), .init("ugid", "user/group"), .init("roleid", "role"), .init("propagate", "propagate")], rows: try api().get("/access/acl").array ?? []))
+            }
+        }
+    }
+
+    static func nodeSectionHelp(_ section: VirtualPath.NodeSection, _ node: String) -> String {
+        switch section {
+        case .vms: return "guests on \(node)"
+        case .cts: return "containers on \(node)"
+        case .storage: return "storages on \(node)"
+        case .tasks: return "tasks of \(node)"
+        case .disks: return "physical disks"
+        case .network: return "network interfaces"
+        }
+    }
+}

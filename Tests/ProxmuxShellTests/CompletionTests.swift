@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import PVESchema
+@testable import ProxmuxShell
+
+@Suite struct CompletionTests {
+    func values(_ shell: Shell, _ words: [String], _ prefix: String) -> [String] {
+        shell.dispatcher.complete(CompletionRequest(words: words, prefix: prefix)).map(\.value)
+    }
+
+    @Test func verbsSubVerbsAndFlags() {
+        let shell = Shell()
+        #expect(values(shell, [], "sh") == ["show", "shutdown"])
+        #expect(values(shell, ["api"], "") == ["get", "set", "create", "delete"])
+        #expect(values(shell, ["shutdown"], "--t") == ["--timeout"])
+        #expect(values(shell, ["ls"], "-o").isEmpty == false)
+        #expect(values(shell, ["ls", "-o"], "y") == ["yaml"])
+        #expect(values(shell, ["help"], "shu") == ["shutdown"])
+        #expect(!shell.session.isConnected, "verbs and flags need no connection")
+    }
+
+    @Test func liveGuestsFilteredByWhatTheVerbAccepts() {
+        let shell = Shell()
+        #expect(values(shell, ["start"], "web") == ["web02"], "start offers stopped guests only")
+        #expect(values(shell, ["stop"], "web") == ["web01"])
+        #expect(values(shell, ["show"], "10") == ["101", "102", "103"])
+        #expect(values(shell, ["show"], "tag:w") == ["tag:web"])
+        #expect(values(shell, ["show"], "101,db") == ["101,db01"])
+        let detail = shell.dispatcher.complete(CompletionRequest(words: ["show"], prefix: "db")).first?.detail
+        #expect(detail == "vm 103 running on pve2")
+    }
+
+    @Test func pathsForCdAndLs() throws {
+        let shell = Shell()
+        #expect(values(shell, ["cd"], "no") == ["nodes/"])
+        #expect(values(shell, ["cd"], "nodes/") == ["nodes/pve1/", "nodes/pve2/"])
+        try shell.run("cd /nodes/pve1")
+        #expect(values(shell, ["ls"], "") .contains("vms/"))
+        #expect(values(shell, ["cd"], "1") == ["101"])
+    }
+
+    @Test func cacheServesRepeatedTabsFromOneFetchAndIsInvalidatedByMutations() throws {
+        let shell = Shell()
+        _ = values(shell, ["start"], "")
+        _ = values(shell, ["stop"], "")
+        #expect(shell.cluster.count(.get, "/cluster/resources") == 1)
+        try shell.run("start 102")
+        #expect(values(shell, ["stop"], "web") == ["web01", "web02"])
+    }
+
+    @Test func slowServerDoesNotBlockTab() throws {
+        let shell = Shell()
+        shell.session.cache.budget = 0.3
+        _ = values(shell, ["show"], "")  // fills the cache
+        shell.session.cache.invalidate()
+        shell.cluster.delay = 2
+        let start = ClusterCache.now()
+        let stale = values(shell, ["show"], "web")
+        #expect(ClusterCache.now() - start < 1.0)
+        #expect(stale == ["web01", "web02"], "stale data answers while the refresh runs")
+    }
+
+    @Test func tenThousandCachedGuestsCompleteQuickly() {
+        let shell = Shell(.large(10_000))
+        _ = values(shell, ["start"], "")
+        var times: [Double] = []
+        for i in 0..<200 {
+            let start = ClusterCache.now()
+            _ = values(shell, ["start"], "guest-\(i % 100)")
+            times.append(ClusterCache.now() - start)
+        }
+        times.sort()
+        // Debug builds are slower than release; this guards against accidental quadratic work.
+        #expect(times[197] < 0.05, "p99 \(times[197])s")
+    }
+}

@@ -1,0 +1,89 @@
+import Testing
+import PVESchema
+@testable import ProxmuxShell
+
+@Suite struct OutputTests {
+    @Test(arguments: [(Double, String)]([
+        (0.0, "0 B"), (1023.0, "1023 B"), (1536.0, "1.5 KiB"), (1_073_741_824.0, "1.0 GiB"), (214_748_364_800.0, "200 GiB"),
+    ]))
+    func bytes(_ value: Double, _ text: String) { #expect(Humanize.bytes(value) == text) }
+
+    @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (3 * 3600 + 60, "3h 1m"), (3 * 86_400 + 4 * 3600 + 5, "3d 4h")]))
+    func durations(_ seconds: Int64, _ text: String) { #expect(Humanize.duration(seconds) == text) }
+
+    @Test func timestampsAreUTC() { #expect(Humanize.timestamp(1_764_168_967) == "2025-11-26 14:56:07") }
+
+    @Test func jsonOutputKeepsRawValues() throws {
+        let shell = Shell()
+        let out = try shell.run("ls /vms -o json")
+        let rows = try #require(try JSON.parse(out).array)
+        #expect(rows.count == 6)
+        #expect(rows.first?["mem"] == .int(1_073_741_824))
+        #expect(rows.first?["vmid"] == .int(101))
+    }
+
+    @Test func yamlQuotesWhatWouldBeMisread() throws {
+        let value: JSON = ["name": "web01", "id": "101", "on": "yes", "note": "a: b", "empty": "", "n": 5, "list": ["x", "#y"], "nested": ["k": true]]
+        let text = YAML.emit(value)
+        #expect(text == """
+        name: web01
+        id: "101"
+        on: "yes"
+        note: "a: b"
+        empty: ""
+        n: 5
+        list:
+          - x
+          - "#y"
+        nested:
+          k: true
+
+        """)
+        let shell = Shell()
+        let out = try shell.run("ls /nodes -o yaml")
+        #expect(out.hasPrefix("- type: node\n  node: pve1\n"))
+    }
+
+    @Test func colourOnlyWhenEnabled() throws {
+        let table = Table(columns: [.init("status", "status", format: .state)], rows: [["status": "running"]])
+        #expect(Renderer(format: .text, color: true).text(table).contains("\u{1B}[32mrunning"))
+        #expect(!Renderer(format: .text, color: false).text(table).contains("\u{1B}"))
+        let shell = Shell()
+        #expect(!(try shell.run("ls /vms")).contains("\u{1B}"), "a capturing console is not a terminal")
+    }
+
+    @Test func numbersAlignRight() {
+        let table = Table(columns: [.init("vmid", "vmid"), .init("name", "name")], rows: [["vmid": 5, "name": "a"], ["vmid": 1000, "name": "bb"]])
+        #expect(Renderer(format: .text).text(table) == "VMID  NAME\n   5  a\n1000  bb\n")
+        #expect(Renderer(format: .text, noHeader: true).text(table) == "   5  a\n1000  bb\n")
+    }
+
+    @Test func showGuestCombinesStatusConfigDisksNetworkAndAgentIPs() throws {
+        let shell = Shell()
+        let out = try shell.run("show web01")
+        #expect(out.contains("status:") && out.contains("running"))
+        #expect(out.contains("disks:\n  scsi0: local-lvm:vm-101-disk-0,size=32G"))
+        #expect(out.contains("network:\n  net0:"))
+        #expect(out.contains("eth0: 192.0.2.10/24") && !out.contains("127.0.0.1"))
+        let quiet = try shell.run("show 103")
+        #expect(!quiet.contains("ip addresses"), "no agent configured: no agent call")
+        #expect(shell.cluster.count(.get, "/nodes/pve2/qemu/103/agent/network-get-interfaces") == 0)
+    }
+
+    @Test func statusSummarisesTheCluster() throws {
+        let shell = Shell()
+        let out = try shell.run("status")
+        #expect(out.contains("Nodes") && out.contains("pve2"))
+        #expect(out.contains("Guests: 6 (3 running, 3 stopped)"))
+        #expect(out.contains("Running tasks: 0"))
+        let json = try JSON.parse(try shell.run("status -o json"))
+        #expect(json["guests"]?["running"] == .int(3))
+    }
+
+    @Test func rawAPIGetRendersAndRejectsBadParams() throws {
+        let shell = Shell()
+        #expect(try shell.run("api get /pools").contains("production"))
+        #expect(shell.failure("api get /cluster/resources type") == "api get: expected key=value, got 'type'")
+        #expect(try JSON.parse(try shell.run("api get /cluster/resources type=node -o json")).array?.count == 2)
+    }
+}

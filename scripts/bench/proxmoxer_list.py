@@ -1,0 +1,47 @@
+"""The comparison client: the same guest listing `proxmux -c 'ls /vms'` prints, written the way a
+Python admin would with proxmoxer. Reads PROXMUX_URL / PROXMUX_TOKEN / PROXMUX_SECRET."""
+import os
+import sys
+from urllib.parse import urlparse
+
+from proxmoxer import ProxmoxAPI
+
+
+def connect():
+    url = urlparse(os.environ["PROXMUX_URL"])
+    user, token_name = os.environ["PROXMUX_TOKEN"].split("!")
+    return ProxmoxAPI(url.hostname, port=url.port, user=user, token_name=token_name,
+                      token_value=os.environ["PROXMUX_SECRET"], verify_ssl=False,
+                      service="PVE")
+
+
+def human_bytes(n):
+    n = float(n or 0)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+
+
+def main():
+    api = connect()
+    mode = sys.argv[1] if len(sys.argv) > 1 else "list"
+    if mode == "list":
+        rows = api.cluster.resources.get(type="vm")
+        rows.sort(key=lambda r: int(r["vmid"]))
+        out = ["VMID  NAME  TYPE  NODE  STATUS  CPU  MEM  UPTIME  TAGS"]
+        for r in rows:
+            out.append(f'{r["vmid"]}  {r.get("name", "")}  {r["type"]}  {r["node"]}  {r["status"]}  '
+                       f'{100 * float(r.get("cpu", 0)):.1f}%  {human_bytes(r.get("mem"))}  '
+                       f'{r.get("uptime", 0)}  {r.get("tags", "")}')
+        sys.stdout.write("\n".join(out) + "\n")
+    elif mode == "reads":
+        count = int(sys.argv[2])
+        node, vmid = sys.argv[3], sys.argv[4]
+        for _ in range(count):
+            st = api.nodes(node).qemu(vmid).status.current.get()
+            sys.stdout.write(f'{st["vmid"]} {st.get("name", "")} {st["status"]}\n')
+
+
+if __name__ == "__main__":
+    main()

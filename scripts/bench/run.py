@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""proxmux benchmarks, measured side by side in one run (the machines are noisy, so only ratios
+taken in the same run mean anything). Starts its own release-built pve-sim with N guests.
+
+    python3 scripts/bench/run.py [--guests 10000] [--runs 15]
+
+Prints a report and writes scripts/bench/results.json (not committed)."""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def build():
+    sh(["swift", "build", "-c", "release", "--product", "proxmux"], cwd=ROOT)
+    sh(["swift", "build", "-c", "release", "--product", "pve-sim"], cwd=ROOT)
+    sh(["swift", "build", "-c", "release", "--product", "proxmux-bench"], cwd=ROOT)
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def start_sim(bin_dir, guests):
+    proc = subprocess.Popen([os.path.join(bin_dir, "pve-sim"), "--port", "0", "--guests", str(guests),
+                             "--task-seconds", "0.2"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    m = re.search(r"listening on (https?://[\d.]+:(\d+))", line)
+    if not m:
+        proc.kill()
+        sys.exit(f"pve-sim did not start: {line!r}")
+    return proc, m.group(1)
+
+
+def sim_credentials(bin_dir):
+    out = subprocess.run([os.path.join(bin_dir, "pve-sim"), "--print-credentials"], check=True,
+                         capture_output=True, text=True).stdout
+    creds = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    return creds["token"], creds["secret"]
+
+
+def fingerprint(url):
+    host_port = url.split("//")[1]
+    pem = subprocess.run(["openssl", "s_client", "-connect", host_port], input="", capture_output=True,
+                         text=True).stdout
+    fp = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], input=pem,
+                        capture_output=True, text=True).stdout
+    return fp.strip().split("=", 1)[1]
+
+
+def time_runs(commands, runs, env):
+    """Runs each command `runs` times, interleaved, and returns wall-time lists in ms."""
+    times = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def peak_rss_kib(cmd, env):
+    """Peak resident memory of one child process (ru_maxrss of a fresh waiting child)."""
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.execve(cmd[0], cmd, env)
+    _, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        sys.exit(f"{cmd} failed with status {status}")
+    return usage.ru_maxrss
+
+
+def med(values):
+    return statistics.median(values)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--guests", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--reads", type=int, default=1000)
+    args = ap.parse_args()
+
+    bin_dir = build()
+    proxmux = os.path.join(bin_dir, "proxmux")
+    sim, url = start_sim(bin_dir, args.guests)
+    try:
+        token, secret = sim_credentials(bin_dir)
+        env = dict(os.environ, PROXMUX_URL=url, PROXMUX_TOKEN=token, PROXMUX_SECRET=secret,
+                   PROXMUX_FINGERPRINT=fingerprint(url), NO_COLOR="1", HOME=tempfile.mkdtemp())
+        results = {"guests": args.guests, "runs": args.runs}
+
+        # 1. cold start
+        cold = time_runs({"proxmux -c help": [proxmux, "-c", "help"]}, args.runs * 2, env)
+        results["cold_start_ms"] = med(cold["proxmux -c help"])
+
+        # 2. listing 10k guests: proxmux vs curl vs proxmoxer
+        curl = ["curl", "-s", "-k", "--compressed", "-o", "/dev/null", "-H",
+                f"Authorization: PVEAPIToken={token}={secret}", f"{url}/api2/json/cluster/resources?type=vm"]
+        listing = time_runs({
+            "curl": curl,
+            "proxmux": [proxmux, "-c", "ls /vms"],
+            "proxmoxer": [sys.executable, os.path.join(HERE, "proxmoxer_list.py"), "list"],
+        }, args.runs, env)
+        c, p, x = (med(listing[k]) for k in ("curl", "proxmux", "proxmoxer"))
+        results["listing_ms"] = {"curl": c, "proxmux": p, "proxmoxer": x}
+        results["listing_client_ratio"] = (p - c) / (x - c)
+        results["listing_vs_curl"] = p / c
+
+        # 3. 1000 read-only lines: .pmx vs proxmoxer
+        script = os.path.join(tempfile.mkdtemp(), "reads.pmx")
+        with open(script, "w") as f:
+            f.write("show 101 -o json\n" * args.reads)
+        reads = time_runs({
+            "proxmux script": [proxmux, script],
+            "proxmoxer": [sys.executable, os.path.join(HERE, "proxmoxer_list.py"), "reads", str(args.reads),
+                          "pve1", "101"],
+        }, max(3, args.runs // 3), env)
+        results["reads_ms"] = {k: med(v) for k, v in reads.items()}
+        results["reads_speedup"] = results["reads_ms"]["proxmoxer"] / results["reads_ms"]["proxmux script"]
+
+        # 4. completion latency with the cache full
+        out = subprocess.run([os.path.join(bin_dir, "proxmux-bench"), "completion"], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        results["completion"] = json.loads(out)
+
+        # 5. peak memory while listing
+        results["listing_peak_rss_mib"] = peak_rss_kib([proxmux, "-c", "ls /vms"], env) / 1024
+
+        with open(os.path.join(HERE, "results.json"), "w") as f:
+            json.dump(results, f, indent=2)
+        print(json.dumps(results, indent=2))
+        print(f"""
+cold start `proxmux -c help`     {results['cold_start_ms']:.1f} ms median (target <= 20)
+ls /vms, {args.guests} guests     proxmux {p:.0f} ms, curl {c:.0f} ms, proxmoxer {x:.0f} ms
+  client time ratio (proxmux-curl)/(proxmoxer-curl) = {results['listing_client_ratio']:.3f} (target <= 0.2)
+  whole listing vs curl = {results['listing_vs_curl']:.2f}x (target <= 1.5)
+{args.reads} reads .pmx vs proxmoxer     speedup {results['reads_speedup']:.2f}x (target >= 2)
+TAB completion p99                {results['completion'].get('p99_ms', float('nan')):.3f} ms (target <= 10)
+peak RSS listing                  {results['listing_peak_rss_mib']:.1f} MiB (target <= 50)""")
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+if __name__ == "__main__":
+    main()
