@@ -3,9 +3,9 @@ import ProxmuxShell
 import Glibc
 #endif
 
-// Until the command layer's dispatcher is merged, only the scripting verbs run (see
-// ScriptingOnlyExecutor); the loop, scripts and line editor are the real ones.
+// Outer flags and the loop come from the language layer; the command layer connects lazily,
+// so `proxmux -c help` reads no config and opens no connection.
 let status = OuterCommandLine.run(Array(CommandLine.arguments.dropFirst())) { options, session, console in
-    ScriptingOnlyExecutor(session: session, console: console, profile: options.profile ?? "local")
+    ShellEnvironment.attach(to: session, console: console, profile: options.profile)
 }
 exit(status)

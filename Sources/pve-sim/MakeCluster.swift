@@ -1,11 +1,7 @@
 import PVESim
 
-/// The cluster pve-sim serves. `SimulatedCluster` comes from helper/sim-cluster; until it is
-/// merged this stays the one line to switch, and pve-sim refuses to start without it.
-func makeCluster(_ commandLine: SimCommandLine) throws(ClusterUnavailable) -> any SimCluster {
-    throw ClusterUnavailable()
-}
-
-struct ClusterUnavailable: Error, CustomStringConvertible {
-    var description: String { "the simulated cluster (SimulatedCluster) is not merged into this build yet" }
+/// The cluster pve-sim serves: the seeded three-node cluster, with `--guests` extra guests and
+/// tasks lasting `--task-seconds`.
+func makeCluster(_ commandLine: SimCommandLine) -> any SimCluster {
+    SimulatedCluster(options: ClusterOptions(extraGuests: commandLine.guests, taskSeconds: commandLine.taskSeconds, seed: 1))
 }

@@ -56,7 +56,7 @@ struct ModelDecodingTests {
         #expect(local.content == ["iso", "vztmpl", "backup"] && local.shared == false && local.plugintype == "dir")
         #expect(rows.first { $0.id == "storage/pve1/nfs" }?.shared == true, "\"1\" is true")
         #expect(rows.first { $0.type == "pool" }?.pool == "prod")
-        #expect(rows.first { $0.type == "sdn" }?.id == "sdn/pve1", "id synthesised when missing")
+        #expect(rows.first { $0.type == "sdn" }?.id == "sdn/pve1/zone1", "id synthesised as PVE writes it when missing")
         #expect(rows.count == 8, "rows without a type are skipped, not fatal")
     }
 

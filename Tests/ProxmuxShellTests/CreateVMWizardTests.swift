@@ -4,7 +4,7 @@ import Testing
 @testable import ProxmuxShell
 
 /// Answers in step order for a full interactive run; index names make the edits in tests readable.
-private let stepKeys = CreateVMWizard.steps(data: LiveCreateVMData(client: TaskFakeCluster()), contextNode: nil).map(\.key)
+private let stepKeys = CreateVMWizard.steps(data: LiveCreateVMData(client: FakeTaskCluster()), contextNode: nil).map(\.key)
 
 private func fullAnswers(_ overrides: [String: String?] = [:]) -> [String?] {
     let base: [String: String] = [
@@ -21,20 +21,20 @@ private let expectedFullRequest: [String: String] = [
     "net0": "model=virtio,bridge=vmbr1,tag=10,firewall=1", "boot": "order=scsi0;ide2;net0", "start": "1",
 ]
 
-private func env(_ fake: TaskFakeCluster, _ console: Console, prompter: Prompter?, context: String? = nil, dryRun: Bool = false) -> TaskEnvironment {
+private func env(_ fake: FakeTaskCluster, _ console: Console, prompter: Prompter?, context: String? = nil, dryRun: Bool = false) -> TaskEnvironment {
     var settings = ShellSettings()
     settings.dryRun = dryRun
     return TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: settings, prompter: prompter,
                            contextNode: context, pollInterval: 0.001)
 }
 
-private func create(_ flags: [String: String] = [:], fake: TaskFakeCluster, console: Console = .capturing(), prompter: Prompter?,
+private func create(_ flags: [String: String] = [:], fake: FakeTaskCluster, console: Console = .capturing(), prompter: Prompter?,
                     context: String? = nil) throws -> CommandOutput {
     try CreateCommands.runCreateVM(invocation(CreateCommands.createVM, [], flags), env(fake, console, prompter: prompter, context: context))
 }
 
 @Test func wizardAsksEveryStepAndSendsTheRequest() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let console = Console.capturing()
     let prompter = ScriptedPrompter(fullAnswers())
     let output = try create(fake: fake, console: console, prompter: prompter)
@@ -84,7 +84,7 @@ struct BadAnswer: Sendable, CustomStringConvertible {
     BadAnswer(key: "boot-order", bad: "scsi0;sata3", message: "'sata3' is not a device of this VM; boot devices: scsi0, ide2, net0 (separated by ';')"),
 ])
 func badAnswersAreRejectedAtOnceAndAskedAgain(_ c: BadAnswer) throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let console = Console.capturing()
     var answers = fullAnswers()
     let index = try #require(stepKeys.firstIndex(of: c.key))
@@ -97,7 +97,7 @@ func badAnswersAreRejectedAtOnceAndAskedAgain(_ c: BadAnswer) throws {
 }
 
 @Test func lessThanGoesBackAStep() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     var answers = fullAnswers()
     let nameIndex = try #require(stepKeys.firstIndex(of: "name"))
     // At the name question: go back, give a different VMID, then continue.
@@ -110,7 +110,7 @@ func badAnswersAreRejectedAtOnceAndAskedAgain(_ c: BadAnswer) throws {
 }
 
 @Test func backFromTheConfirmationReturnsToTheLastQuestion() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     var answers = fullAnswers()
     answers.removeLast(2)  // start + confirmation
     answers += ["no", "<", "yes", "yes"]
@@ -124,7 +124,7 @@ func badAnswersAreRejectedAtOnceAndAskedAgain(_ c: BadAnswer) throws {
 
 @Test(arguments: [2, 10, 21])
 func abortAtAnyStepCreatesNothing(_ step: Int) throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let prompter = ScriptedPrompter(Array(fullAnswers().prefix(step)) + [nil])
     let output = try create(fake: fake, prompter: prompter)
     #expect(messageText(output) == "cancelled; nothing was created")
@@ -132,7 +132,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func decliningTheConfirmationCreatesNothing() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     var answers = fullAnswers()
     answers[answers.count - 1] = "no"
     let output = try create(fake: fake, prompter: ScriptedPrompter(answers))
@@ -141,7 +141,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func nonTerminalWithMissingRequiredFlagsListsThemAll() {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     #expect(throws: ShellError("create vm: missing required flags --node, --name (input is not a terminal, so nothing is asked)")) {
         try create(["memory": "1024"], fake: fake, prompter: nil)
     }
@@ -149,7 +149,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func theCurrentNodeSatisfiesNode() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     #expect(throws: ShellError("create vm: missing required flag --name (input is not a terminal, so nothing is asked)")) {
         try create([:], fake: fake, prompter: nil, context: "pve1")
     }
@@ -158,7 +158,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func allRequiredFlagsMeanNoQuestionsEvenOnATerminal() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let prompter = ScriptedPrompter([])
     let output = try create(["node": "pve2", "name": "db", "memory": "1024", "start": "1"], fake: fake, prompter: prompter)
     #expect(prompter.asked.isEmpty)
@@ -171,7 +171,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func invalidFlagValuesAreErrorsWithoutATerminal() {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     #expect(throws: ShellError("--memory: 'abc' is not a whole number; enter the amount of memory in MiB (at least 16)")) {
         try create(["node": "pve1", "name": "web", "memory": "abc"], fake: fake, prompter: nil)
     }
@@ -182,7 +182,7 @@ func abortAtAnyStepCreatesNothing(_ step: Int) throws {
 }
 
 @Test func invalidFlagValueIsAskedForOnATerminal() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let console = Console.capturing()
     var answers = fullAnswers()
     let bridge = try #require(stepKeys.firstIndex(of: "bridge"))
@@ -210,7 +210,7 @@ struct FormatCase: Sendable, CustomStringConvertible {
                error: "--disk-format: format 'qcow2' is not possible on local-lvm (type lvmthin); valid: raw"),
 ])
 func diskFormatFollowsTheStorageType(_ c: FormatCase) throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     var flags = ["node": c.node, "name": "web", "storage": c.storage]
     flags["disk-format"] = c.format
     if let error = c.error {
@@ -252,7 +252,7 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
 }
 
 @Test func printedCommandProducesExactlyTheSameRequest() throws {
-    let wizardRun = TaskFakeCluster()
+    let wizardRun = FakeTaskCluster()
     let console = Console.capturing()
     var answers = fullAnswers(["mac": "bc:24:11:aa:bb:cc", "balloon": "1024", "name": "it-s.web"])
     answers[answers.count - 2] = "no"
@@ -260,7 +260,7 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
     let line = try #require(console.capturedOutput.out.split(separator: "\n").first { $0.hasPrefix("same as: ") })
     let command = try words(String(line.dropFirst("same as: ".count)))
     #expect(command.prefix(2) == ["create", "vm"])
-    let replay = TaskFakeCluster()
+    let replay = FakeTaskCluster()
     _ = try create(try flags(Array(command.dropFirst(2)), spec: CreateCommands.createVM), fake: replay, prompter: nil)
     #expect(replay.mutations.count == 1)
     #expect(replay.mutations.first?.path == wizardRun.mutations.first?.path)
@@ -284,7 +284,7 @@ private func flags(_ words: [String], spec: CommandSpec) throws -> [String: Stri
 }
 
 @Test func noWaitReturnsTheUPIDAndRegistersTheTask() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let center = TaskCenter()
     let environment = TaskEnvironment(client: fake, console: .capturing(), tasks: center, settings: ShellSettings(), pollInterval: 0.001)
     let output = try CreateCommands.runCreateVM(invocation(CreateCommands.createVM, [], ["node": "pve1", "name": "web", "no-wait": "1"]), environment)

@@ -1,4 +1,5 @@
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 

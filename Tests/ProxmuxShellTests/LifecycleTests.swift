@@ -1,4 +1,5 @@
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 
@@ -10,7 +11,8 @@ import PVESchema
         #expect(out.contains("vm 102 (web02) on pve2: started"))
         #expect(shell.cluster.status(of: 102) == "running")
         #expect(shell.cluster.count(.post, "/nodes/pve2/qemu/102/status/start") == 1)
-        #expect(shell.cluster.requests.contains { $0.1.hasPrefix("task:UPID:pve2") })
+        // The task watcher polled the task on the node named in the UPID.
+        #expect(shell.cluster.requests.contains { $0.1.hasPrefix("/nodes/pve2/tasks/UPID:pve2:") && $0.1.hasSuffix("/status") })
     }
 
     @Test func bulkRunsEveryTargetAndSkipsThoseAlreadyThere() throws {
@@ -21,6 +23,13 @@ import PVESchema
         #expect(out.contains("already stopped, skipped"))
         #expect(shell.cluster.guests.filter { $0.node == "pve1" }.allSatisfy { $0.status == "stopped" })
         #expect(shell.cluster.guests.filter { $0.node == "pve2" }.contains { $0.status == "running" })
+    }
+
+    @Test func aFailedSingleTaskIsTheCommandsError() throws {
+        let shell = Shell()
+        shell.cluster.failing = [102]
+        let message = try #require(shell.failure("start 102"))
+        #expect(message.hasPrefix("vm 102 (web02) on pve2: start failed: command failed"), "\(message)")
     }
 
     @Test func oneFailureInABulkIsReportedAndTheRestStillRun() throws {
@@ -35,7 +44,7 @@ import PVESchema
     @Test func destructiveVerbsRefuseWithoutYesWhenNotInteractive() throws {
         let shell = Shell()
         #expect(shell.failure("stop 101") == "refusing to stop vm 101 without --yes")
-        #expect(shell.failure("reset tag:web") == "refusing to reset 2 guests without --yes")
+        #expect(shell.failure("stop tag:web") == "refusing to stop 2 guests without --yes")
         #expect(shell.cluster.mutatingRequests == 0)
         #expect(shell.cluster.status(of: 101) == "running")
         try shell.run("stop 101 --yes")
@@ -71,7 +80,11 @@ import PVESchema
         let shell = Shell()
         let out = try shell.run("start 102 --no-wait")
         #expect(out.contains("vm 102 (web02) on pve2: task UPID:pve2:"))
-        #expect(!shell.cluster.requests.contains { $0.1.hasPrefix("task:") })
+        #expect(!shell.cluster.requests.contains { $0.1.contains("/tasks/") })
+        // The prompt counts it until the next prompt finds it finished and reports it.
+        #expect(shell.session.tasks.runningCount == 1)
+        #expect(shell.dispatcher.promptSegments().runningTasks == 0)
+        #expect(shell.session.console.capturedOutput.out.contains("task OK: start vm 102 (web02) on pve2"))
     }
 
     @Test func selectedGuestIsTheDefaultTarget() throws {

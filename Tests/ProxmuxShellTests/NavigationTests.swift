@@ -1,4 +1,6 @@
+import ProxmoxAPI
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 

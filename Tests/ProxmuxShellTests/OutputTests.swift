@@ -1,4 +1,5 @@
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 
@@ -8,7 +9,7 @@ import PVESchema
     ]))
     func bytes(_ value: Double, _ text: String) { #expect(Humanize.bytes(value) == text) }
 
-    @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (3 * 3600 + 60, "3h 1m"), (3 * 86_400 + 4 * 3600 + 5, "3d 4h")]))
+    @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (10_860, "3h 1m"), (273_605, "3d 4h")]))
     func durations(_ seconds: Int64, _ text: String) { #expect(Humanize.duration(seconds) == text) }
 
     @Test func timestampsAreUTC() { #expect(Humanize.timestamp(1_764_168_967) == "2025-11-26 14:56:07") }
@@ -28,10 +29,10 @@ import PVESchema
         #expect(text == """
         name: web01
         id: "101"
-        on: "yes"
+        "on": "yes"
         note: "a: b"
         empty: ""
-        n: 5
+        "n": 5
         list:
           - x
           - "#y"

@@ -1,9 +1,11 @@
+import ProxmoxAPI
 import Testing
+import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 
 @Suite struct TargetTests {
-    static let guests = ClusterSnapshot(resources: (try? FakeCluster.standard().request(.get, "/cluster/resources", [("type", "vm")])) ?? []).guests
+    static let guests = ClusterSnapshot(resources: (try? MemoryCluster.standard().request(.get, "/cluster/resources", [("type", "vm")])) ?? []).guests
 
     @Test(arguments: [
         ("101", [101]), ("vm:101", [101]), ("ct:200", [200]), ("web01", [101]),

@@ -12,8 +12,8 @@ private func taskRow(_ node: String, _ type: String, _ id: String, user: String 
     return row
 }
 
-private func listFixture() -> TaskFakeCluster {
-    let fake = TaskFakeCluster()
+private func listFixture() -> FakeTaskCluster {
+    let fake = FakeTaskCluster()
     let now = TaskTime.now()
     fake.clusterTasks = [
         taskRow("pve1", "qmstart", "100", start: now - 7200, end: now - 7190, status: "OK"),
@@ -25,7 +25,7 @@ private func listFixture() -> TaskFakeCluster {
     return fake
 }
 
-private func run(_ flags: [String: String], _ fake: TaskFakeCluster) throws -> [JSON] {
+private func run(_ flags: [String: String], _ fake: FakeTaskCluster) throws -> [JSON] {
     let env = TaskEnvironment(client: fake, console: .capturing(), tasks: TaskCenter(), settings: ShellSettings())
     return tableRows(try TaskCommands.runList(invocation(TaskCommands.list, [], flags), env))
 }
@@ -79,10 +79,10 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 }
 
 @Test func taskShowGivesStatusDurationAndProgress() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [["INFO: starting"], ["INFO:  42% (1.3 GiB of 3.0 GiB) in 5s, read: 1.0 MiB/s, write: 1.0 MiB/s"]], exit: "OK")
     let ref = try #require(UPID(upid))
-    _ = try fake.request(ProxmuxShell.HTTPMethod.get, ref.tasksPath + "/status", [])  // reveal the first batch
+    _ = try fake.request(.get, ref.tasksPath + "/status", [])  // reveal the first batch
     let env = TaskEnvironment(client: fake, console: .capturing(), tasks: TaskCenter(), settings: ShellSettings())
     guard case .record(let record) = try TaskCommands.runShow(invocation(TaskCommands.show, [upid]), env) else {
         Issue.record("expected a record"); return
@@ -94,7 +94,7 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 }
 
 @Test func taskLogFollowPrintsEveryLineUntilTheEnd() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [["one"], ["two", "three"], [], ["TASK OK"]], exit: "OK")
     let console = Console.capturing()
     let env = TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: ShellSettings(), pollInterval: 0.001)
@@ -103,7 +103,7 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 }
 
 @Test func taskStopSendsDeleteToTheTasksNode() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = "UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:root@pam:"
     let console = Console.capturing()
     let env = TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: ShellSettings())
@@ -125,10 +125,10 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 }
 
 @Test func taskShowOfAFailedTaskGivesItsErrorAndDuration() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "qmstart", id: "100", batches: [["starting"], ["TASK ERROR: no space left"]], exit: "no space left")
     let ref = try #require(UPID(upid))
-    for _ in 0..<3 { _ = try fake.request(ProxmuxShell.HTTPMethod.get, ref.tasksPath + "/status", []) }
+    for _ in 0..<3 { _ = try fake.request(.get, ref.tasksPath + "/status", []) }
     let env = TaskEnvironment(client: fake, console: .capturing(), tasks: TaskCenter(), settings: ShellSettings())
     guard case .record(let record) = try TaskCommands.runShow(invocation(TaskCommands.show, [upid]), env) else {
         Issue.record("expected a record"); return
@@ -140,10 +140,10 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 }
 
 @Test func taskLogWithoutFollowPrintsWhatIsThereAndReturns() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [["one", "two"], ["three"]], exit: "OK")
     let ref = try #require(UPID(upid))
-    _ = try fake.request(ProxmuxShell.HTTPMethod.get, ref.tasksPath + "/status", [])
+    _ = try fake.request(.get, ref.tasksPath + "/status", [])
     let console = Console.capturing()
     let env = TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: ShellSettings())
     _ = try TaskCommands.runLog(invocation(TaskCommands.log, [upid]), env)

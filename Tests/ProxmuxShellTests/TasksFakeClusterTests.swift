@@ -6,7 +6,7 @@ import Testing
 /// A small in-memory cluster answering the calls the task and wizard code make; it records every
 /// mutating request. Used by the unit tests that need exact control over timing (a task that
 /// advances one step per status poll); the simulator-backed tests cover the real server.
-final class TaskFakeCluster: APIBackend {
+final class FakeTaskCluster: TaskCalls {
     struct FakeTask {
         var ref: UPID
         /// Log lines revealed one batch per status poll.
@@ -44,18 +44,7 @@ final class TaskFakeCluster: APIBackend {
     private(set) var sent: [(method: String, path: String, params: [(String, String)])] = []
     private(set) var gets: [String] = []
 
-    func sibling() throws -> APIBackend { self }
-
-    /// Polls like a client would, without pauses.
-    func waitForTask(_ upid: String) throws -> String {
-        guard let ref = UPID(upid) else { throw ShellError("bad upid") }
-        while true {
-            let status = try request(.get, ref.tasksPath + "/status", [])
-            if status["status"]?.string == "stopped" { return status["exitstatus"]?.string ?? "unknown" }
-        }
-    }
-
-    func request(_ method: ProxmuxShell.HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
+    func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
         guard method == .get else {
             sent.append((method.rawValue, path, params))
             let form = Dictionary(params, uniquingKeysWith: { a, _ in a })
@@ -134,9 +123,9 @@ func tableRows(_ output: CommandOutput) -> [JSON] {
 }
 
 @Test func fakeClusterRevealsTaskLogStepByStep() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "qmstart", id: "100", batches: [["a"], ["b"]], exit: "OK")
     let ref = try #require(UPID(upid))
-    #expect(try fake.request(ProxmuxShell.HTTPMethod.get, ref.tasksPath + "/status", [])["status"] == "running")
-    #expect(try fake.request(ProxmuxShell.HTTPMethod.get, ref.tasksPath + "/log", []).array?.count == 1)
+    #expect(try fake.request(.get, ref.tasksPath + "/status", [])["status"] == "running")
+    #expect(try fake.request(.get, ref.tasksPath + "/log", []).array?.count == 1)
 }

@@ -3,14 +3,14 @@ import PVESchema
 import Testing
 @testable import ProxmuxShell
 
-private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(), interrupted: @escaping () -> Bool = { false },
+private func environment(_ fake: FakeTaskCluster, console: Console = .capturing(), interrupted: @escaping () -> Bool = { false },
                          prompter: Prompter? = nil, context: String? = nil, center: TaskCenter = TaskCenter()) -> TaskEnvironment {
     TaskEnvironment(client: fake, console: console, tasks: center, settings: ShellSettings(), isInterrupted: interrupted,
                     prompter: prompter, contextNode: context, pollInterval: 0.001)
 }
 
 @Test func watchWaitsUntilTheTaskEndsAndShowsProgress() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [
         ["INFO: starting new backup job"], ["INFO:  50% (1.5 GiB of 3.0 GiB) in 5s, read: 300.0 MiB/s, write: 290.0 MiB/s"],
         ["INFO: 100% (3.0 GiB of 3.0 GiB) in 10s, read: 300.0 MiB/s, write: 290.0 MiB/s", "TASK OK"],
@@ -26,7 +26,7 @@ private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(
 }
 
 @Test func warningsCountAsSuccess() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: [["WARN: something odd"]], exit: "WARNINGS: 1")
     let result = try environment(fake).watcher().watch(upid, label: "backup 100", mode: .wait)
     guard case .finished(let end) = result else { Issue.record("not finished"); return }
@@ -34,7 +34,7 @@ private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(
 }
 
 @Test func failedTaskIsAnErrorWithItsLogLines() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "qmstart", id: "100", batches: [
         ["starting VM 100"], ["kvm: -drive file=/dev/pve/vm-100-disk-0: Could not open: No such file", "TASK ERROR: start failed: QEMU exited with code 1"],
     ], exit: "start failed: QEMU exited with code 1")
@@ -50,7 +50,7 @@ private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(
 }
 
 @Test func ctrlCStopsWaitingNotTheTaskAndSaysHowToFollow() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let upid = fake.addTask(type: "vzdump", id: "100", batches: Array(repeating: ["still working"], count: 100), exit: "OK")
     let console = Console.capturing()
     let center = TaskCenter()
@@ -64,7 +64,7 @@ private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(
 }
 
 @Test func noWaitRegistersABackgroundTaskReportedBeforeALaterPrompt() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let ok = fake.addTask(type: "qmstart", id: "100", batches: [["starting"]], exit: "OK")
     let bad = fake.addTask(type: "qmstop", id: "101", batches: [["stopping"]], exit: "can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout")
     let center = TaskCenter()
@@ -86,7 +86,7 @@ private func environment(_ fake: TaskFakeCluster, console: Console = .capturing(
 }
 
 @Test func waitVerbWaitsForBackgroundTasksAndFailsWhenOneFailed() throws {
-    let fake = TaskFakeCluster()
+    let fake = FakeTaskCluster()
     let center = TaskCenter()
     let env = environment(fake, center: center)
     let a = fake.addTask(type: "qmstart", id: "100", batches: [["x"], ["y"]], exit: "OK")

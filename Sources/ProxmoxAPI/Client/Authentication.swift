@@ -59,12 +59,17 @@ extension PVEClient {
     private func requestTicket(on transport: CurlTransport, params: [(String, String)]) throws(APIError) -> JSON {
         let request = APIRequest(.post, "/access/ticket", params: params)
         let (url, body) = urlAndBody(request, base: transport.endpoint.apiBase)
+        let send = { () throws(APIError) -> HTTPResponse in
+            try self.traced(request) { () throws(APIError) -> HTTPResponse in
+                try transport.perform(method: .post, url: url, headers: [], body: body)
+            }
+        }
         let response: HTTPResponse
         do {
-            response = try transport.perform(method: .post, url: url, headers: [], body: body)
+            response = try send()
         } catch where error.kind == .tls {
             try trustOnFirstUse(transport, after: error)
-            response = try transport.perform(method: .post, url: url, headers: [], body: body)
+            response = try send()
         }
         let user = params.first { $0.0 == "username" }?.1 ?? "?"
         if response.status == 401 {

@@ -51,8 +51,10 @@ extension PVEClient {
             let url = transport.endpoint.apiBase + FormEncoding.encodePath(path)
             var reauthenticated = false
             while true {
-                let answer = try transport.upload(url: url, headers: authHeaders(for: .post), fields: [("content", content)],
-                                                  fileField: "filename", filePath: filePath, progress: progress)
+                let answer = try traced(request) { () throws(APIError) -> HTTPResponse in
+                    try transport.upload(url: url, headers: authHeaders(for: .post), fields: [("content", content)],
+                                         fileField: "filename", filePath: filePath, progress: progress)
+                }
                 if answer.status == 401, case .password = settings.credentials, !reauthenticated {
                     reauthenticated = true
                     session.ticket = nil

@@ -22,6 +22,7 @@ public final class PVEClient: Sendable {
     /// The curl handle, created on first use; the lock serialises requests on this client.
     private let transport = Mutex<CurlTransport?>(nil)
     private let dryRunRecorder = Mutex<DryRunRecorder?>(nil)
+    private let traceSink = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Pauses between GET attempts.
     static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(300)]
@@ -51,6 +52,7 @@ public final class PVEClient: Sendable {
     public func sibling() -> PVEClient {
         let copy = PVEClient(settings: settings, interaction: interaction, session: session)
         copy.dryRun = dryRun
+        copy.trace = trace
         return copy
     }
 
@@ -58,6 +60,30 @@ public final class PVEClient: Sendable {
     public var dryRun: DryRunRecorder? {
         get { dryRunRecorder.withLock { $0 } }
         set { dryRunRecorder.withLock { $0 = newValue } }
+    }
+
+    /// Receives one line per request sent (`-> METHOD /path params`, secret values redacted) and per
+    /// answer (`<- 200 OK (12 ms, 3456 bytes)`); headers (tokens, cookies, CSRF) are never traced.
+    public var trace: (@Sendable (String) -> Void)? {
+        get { traceSink.withLock { $0 } }
+        set { traceSink.withLock { $0 = newValue } }
+    }
+
+    /// Runs one wire exchange, reporting it to `trace` when set.
+    func traced(_ request: APIRequest, _ exchange: () throws(APIError) -> HTTPResponse) throws(APIError) -> HTTPResponse {
+        guard let sink = trace else { return try exchange() }
+        sink("-> \(request)")
+        let start = ContinuousClock.now
+        do {
+            let response = try exchange()
+            let elapsed = (ContinuousClock.now - start).components
+            let ms = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+            sink("<- \(response.status) \(response.reason.trimmingWhitespace()) (\(ms) ms, \(response.body.count) bytes)")
+            return response
+        } catch {
+            sink("<- \(error.message)")
+            throw error
+        }
     }
 
     // MARK: Requests
@@ -160,11 +186,16 @@ public final class PVEClient: Sendable {
     func performOnce(_ request: APIRequest, on transport: CurlTransport) throws(APIError) -> HTTPResponse {
         let (url, body) = urlAndBody(request, base: transport.endpoint.apiBase)
         let headers = authHeaders(for: request.method)
+        let send = { () throws(APIError) -> HTTPResponse in
+            try self.traced(request) { () throws(APIError) -> HTTPResponse in
+                try transport.perform(method: request.method, url: url, headers: headers, body: body)
+            }
+        }
         do {
-            return try transport.perform(method: request.method, url: url, headers: headers, body: body)
+            return try send()
         } catch where error.kind == .tls {
             try trustOnFirstUse(transport, after: error)
-            return try transport.perform(method: request.method, url: url, headers: headers, body: body)
+            return try send()
         }
     }
 

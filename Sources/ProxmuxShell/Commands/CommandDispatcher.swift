@@ -55,15 +55,16 @@ public final class CommandDispatcher: CommandExecutor {
         Completer(table: table, session: session).complete(request)
     }
 
+    /// Also the moment before each interactive prompt: tasks left running in the background that
+    /// have ended are reported here (one status request per background task).
     public func promptSegments() -> PromptSegments {
-        let context = session.context
-        let selection: String?
-        if context.selectedGuest != nil { selection = context.selectionName } else { selection = nil }
-        // Background tasks of this session that ended since the last prompt: one line each, before it.
         if session.tasks.runningCount > 0, let api = try? session.api() {
             for notice in session.tasks.pendingNotices(using: api) { session.console.line(notice) }
             session.console.flush()
         }
+        let context = session.context
+        let selection: String?
+        if context.selectedGuest != nil { selection = context.selectionName } else { selection = nil }
         return PromptSegments(profile: session.profileName, path: context.path.description, selection: selection,
                               runningTasks: session.tasks.runningCount)
     }

@@ -5,9 +5,6 @@ public enum GlobalFlags {
     public static let dryRun = FlagSpec("dry-run", kind: .bool, help: "Print the API requests instead of sending them")
     public static let yes = FlagSpec("yes", short: "y", kind: .bool, help: "Answer yes to confirmations")
     public static let all = [output, noHeader, dryRun, yes]
-
-    /// `--no-wait`, declared by verbs that start tasks.
-    public static let noWait = FlagSpec("no-wait", kind: .bool, help: "Return as soon as the task is started")
 }
 
 /// A command line matched against its spec and checked: flags typed, arity right.

@@ -23,8 +23,8 @@ public struct CommandTable: Sendable {
 
     /// Every verb the shell knows.
     public static func standard() -> CommandTable {
-        CommandTable(specs: NavigationCommands.all + OverviewCommands.all + LifecycleCommands.all
-            + RawAPICommands.all + SessionCommands.all + TaskCommands.tasks + CreateCommands.create)
+        CommandTable(specs: NavigationCommands.all + OverviewCommands.all + LifecycleCommands.all + CreateCommands.create
+            + TaskCommands.tasks + RawAPICommands.all + SessionCommands.all + CommandSpec.scripting)
     }
 
     /// The spec whose name (or alias) matches the most leading words, and how many words it used.
@@ -48,7 +48,7 @@ public struct CommandTable: Sendable {
         let scored = firstWords.compactMap { name -> (String, Int)? in
             if name.hasPrefix(word) || word.hasPrefix(name) && name.count >= 3 { return (name, 0) }
             let d = editDistance(word, name)
-            return d <= max(1, min(2, word.count / 3)) ? (name, d) : nil
+            return d <= (word.count <= 3 ? 1 : 2) ? (name, d) : nil
         }
         return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(4).map(\.0)
     }

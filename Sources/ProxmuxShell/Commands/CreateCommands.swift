@@ -19,9 +19,9 @@ public enum CreateCommands {
             "create vm --node pve1 --name web --memory 2048 --storage local-lvm --disk-size 32 --bridge vmbr0",
             "create vm --node pve1 --vmid 105 --name web --iso local:iso/debian-12.iso --start --no-wait",
         ],
-        flags: CreateVMWizard.flags + [GlobalFlags.noWait],
+        flags: CreateVMWizard.flags + [TaskEnvironment.noWaitFlag],
         needs: .cluster, mutates: true,
-        run: { inv in try runCreateVM(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runCreateVM(inv, try TaskEnvironment(session: inv.session)) })
 
     /// Runs `create vm`: collects the answers, checks the request against the schema, sends it,
     /// refreshes the completion cache and follows the task.
@@ -41,8 +41,10 @@ public enum CreateCommands {
         let response = try apiCall("creating VM \(vmid)") { try env.client.request(.post, request.path, request.params) }
         env.invalidateCache()
         if outcome.prompted { env.console.line("same as: \(equivalent)") }
-        guard !env.settings.dryRun, let upid = response.string, UPID(upid) != nil else {
-            return .message(env.settings.dryRun ? "dry run: nothing was created" : "\(label): requested")
+        // `--dry-run` on the command line as well as the session setting: the request was recorded, not sent.
+        let dryRun = env.settings.dryRun || inv.isDryRun
+        guard !dryRun, let upid = response.string, UPID(upid) != nil else {
+            return .message(dryRun ? "dry run: nothing was created" : "\(label): requested")
         }
         let result = try env.watcher().watch(upid, label: label, mode: TaskEnvironment.waitMode(inv))
         return try TaskWatcher.output(for: result, label: label)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import ProxmoxAPI
 import PVESchema
 
 /// `start`, `stop`, `shutdown`, `reboot`, `reset`, `suspend`, `resume` on one or many guests.
@@ -33,7 +34,7 @@ enum LifecycleCommands {
     static let targetHelp = "guests: 101, vm:101, ct:200, web01, tag:web, pool:prod, node:pve2, web-*, or lists 101,102 (default: the selected guest)"
 
     static func spec(_ action: Action) -> CommandSpec {
-        var flags = [GlobalFlags.noWait]
+        var flags = [TaskEnvironment.noWaitFlag]
         if action.verb == "shutdown" {
             flags += [
                 FlagSpec("timeout", kind: .integer(min: 0, max: 86_400), help: "Seconds to wait for the guest to shut down",
@@ -59,10 +60,14 @@ enum LifecycleCommands {
             run: { inv in try run(action, inv) })
     }
 
-    /// What happened to one guest.
+    /// What happened to one guest in a bulk run.
     struct Outcome: Sendable {
         let line: String
         let failed: Bool
+        /// `verb vm 101 (web01) on pve1`, for the background task list.
+        var label: String = ""
+        /// The task left running under `--no-wait`.
+        var backgroundTask: String? = nil
     }
 
     static func run(_ action: Action, _ inv: Invocation) throws -> CommandOutput {
@@ -98,16 +103,17 @@ enum LifecycleCommands {
         for guest in guests { inv.note("\(action.gerund) \(guest.label)") }
         inv.session.console.flush()
 
-        let outcomes: [Outcome]
         let api = try inv.api()
-        if guests.count == 1 {
-            outcomes = [perform(action, guests[0], params: params, wait: wait, api: api, follower: inv.session.taskFollower)]
-        } else {
-            outcomes = try runConcurrently(guests, workers: max(1, inv.session.settings.bulkWorkers), api: api) { guest, worker in
-                perform(action, guest, params: requestParams, wait: wait, api: worker, follower: nil)
-            }
+        if guests.count == 1 { return try runOne(action, guests[0], params: params, inv: inv, api: api) }
+
+        let outcomes = try runConcurrently(guests, workers: max(1, inv.session.settings.bulkWorkers), api: api) { guest, worker in
+            perform(action, guest, params: requestParams, wait: wait, api: worker)
         }
-        for outcome in outcomes { inv.note(outcome.line) }
+        for outcome in outcomes {
+            inv.note(outcome.line)
+            // --no-wait: each task's end is reported before a later prompt.
+            if let upid = outcome.backgroundTask.flatMap(UPID.init) { inv.session.tasks.register(upid, label: outcome.label) }
+        }
         let failures = outcomes.filter(\.failed).count
         if failures > 0 {
             throw ShellError("\(action.verb): \(failures) of \(outcomes.count) failed")
@@ -115,19 +121,47 @@ enum LifecycleCommands {
         return .nothing
     }
 
-    /// Sends the action for one guest and (unless told not to) waits for its task.
-    static func perform(_ action: Action, _ guest: Guest, params: [(String, String)], wait: Bool, api: APIBackend, follower: TaskFollowing?) -> Outcome {
-        let path = guest.apiPath + "/status/" + action.verb
-        // Containers' shutdown names the force flag the same way; their reboot has timeout too.
+    /// One guest: the task watcher shows progress, Ctrl-C stops waiting (not the task), a failure
+    /// is the command's error with the end of the task log.
+    static func runOne(_ action: Action, _ guest: Guest, params: [(String, String)], inv: Invocation, api: APIBackend) throws -> CommandOutput {
+        let label = "\(action.verb) \(guest.label)"
+        let result: JSON
         do {
-            let result = try api.request(.post, path, params)
+            result = try api.request(.post, guest.apiPath + "/status/" + action.verb, params)
+        } catch {
+            throw ShellError("\(guest.label): \(action.verb) failed: \(error)")
+        }
+        guard let upid = result.string, !upid.isEmpty else {
+            inv.note("\(guest.label): \(action.verb) requested")
+            return .nothing
+        }
+        let watcher = try TaskEnvironment(session: inv.session).watcher()
+        let watched = try watcher.watch(upid, label: label, mode: inv.noWait ? .background : .wait)
+        switch watched {
+        case .finished(let end) where end.succeeded:
+            inv.note("\(guest.label): \(action.done)" + (end.exitStatus == "OK" ? "" : " (\(end.exitStatus))"))
+        case .finished:
+            _ = try TaskWatcher.output(for: watched, label: "\(guest.label): \(action.verb)")
+        case .stoppedWaiting:
+            break  // the watcher said how to follow the task
+        case .background(let ref):
+            inv.note("\(guest.label): task \(ref.raw)")
+        }
+        return .nothing
+    }
+
+    /// Sends the action for one guest of a bulk run and (unless told not to) waits quietly for its task.
+    static func perform(_ action: Action, _ guest: Guest, params: [(String, String)], wait: Bool, api: APIBackend) -> Outcome {
+        let label = "\(action.verb) \(guest.label)"
+        do {
+            let result = try api.request(.post, guest.apiPath + "/status/" + action.verb, params)
             guard let upid = result.string, !upid.isEmpty else {
                 // Dry run (or an API without a task): nothing to wait for.
                 return Outcome(line: "\(guest.label): \(action.verb) requested", failed: false)
             }
-            guard wait else { return Outcome(line: "\(guest.label): task \(upid)", failed: false) }
-            let status = try follower?.follow(upid: upid, label: "\(action.verb) \(guest.label)", api: api) ?? api.waitForTask(upid)
-            if status == "OK" || status.hasPrefix("WARNINGS") {
+            guard wait else { return Outcome(line: "\(guest.label): task \(upid)", failed: false, label: label, backgroundTask: upid) }
+            let status = try api.waitForTask(upid)
+            if TaskExitStatus.isSuccess(status) {
                 return Outcome(line: "\(guest.label): \(action.done)" + (status == "OK" ? "" : " (\(status))"), failed: false)
             }
             return Outcome(line: "\(guest.label): \(action.verb) failed: \(status)", failed: true)

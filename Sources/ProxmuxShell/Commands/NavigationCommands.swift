@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// `cd`, `pwd`, `ls`: moving through the virtual tree.

@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// `status` (the dashboard) and `show` (one node, guest or storage in detail).

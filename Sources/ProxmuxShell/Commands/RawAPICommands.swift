@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// `api get|set|create|delete PATH [key=value ...]`: any endpoint, in pvesh's vocabulary.

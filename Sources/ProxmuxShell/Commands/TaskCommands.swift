@@ -25,13 +25,13 @@ public enum TaskCommands {
             FlagSpec("limit", kind: .integer(min: 1, max: nil), help: "At most this many tasks", defaultValue: "50"),
         ],
         needs: .cluster,
-        run: { inv in try runList(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runList(inv, try TaskEnvironment(session: inv.session)) })
 
     static let show = CommandSpec(
         name: "task show", group: .tasks, abstract: "Show a task: status, exit status, duration, progress",
         examples: ["task show UPID:pve1:000A1B2C:0012C3D4:6745A1B2:qmstart:101:root@pam:"],
         arguments: [upidArgument], needs: .cluster,
-        run: { inv in try runShow(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runShow(inv, try TaskEnvironment(session: inv.session)) })
 
     static let log = CommandSpec(
         name: "task log", group: .tasks, abstract: "Print a task's log; --follow keeps printing until it ends",
@@ -40,13 +40,13 @@ public enum TaskCommands {
         arguments: [upidArgument],
         flags: [FlagSpec("follow", short: "f", kind: .bool, help: "Keep printing new lines until the task ends")],
         needs: .cluster,
-        run: { inv in try runLog(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runLog(inv, try TaskEnvironment(session: inv.session)) })
 
     static let stop = CommandSpec(
         name: "task stop", group: .tasks, abstract: "Stop a running task",
         examples: ["task stop UPID:pve1:000A1B2C:0012C3D4:6745A1B2:vzdump:101:root@pam: --yes"],
         arguments: [upidArgument], needs: .cluster, mutates: true, confirmation: .always,
-        run: { inv in try runStop(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runStop(inv, try TaskEnvironment(session: inv.session)) })
 
     static let wait = CommandSpec(
         name: "wait", group: .tasks, abstract: "Wait for this session's background tasks, or for the given tasks",
@@ -55,7 +55,7 @@ public enum TaskCommands {
         arguments: [ArgumentSpec("UPID", help: "Tasks to wait for (default: this session's background tasks)", completion: .upids,
                                  optional: true, variadic: true)],
         needs: .cluster,
-        run: { inv in try runWait(inv, try TaskEnvironment(inv)) })
+        run: { inv in try runWait(inv, try TaskEnvironment(session: inv.session)) })
 
     // MARK: Handlers
 

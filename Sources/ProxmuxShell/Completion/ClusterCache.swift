@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import ProxmoxAPI
 import PVESchema
 
 /// Cluster objects for TAB completion: one `/cluster/resources` snapshot kept for a few seconds,

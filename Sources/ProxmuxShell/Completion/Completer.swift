@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// Answers TAB from the command table: verbs, sub-verbs, flags, flag values, and each positional's
@@ -34,6 +35,10 @@ struct Completer {
             return values(for: flag.completion, prefix: prefix, positionals: positionals)
         }
         if !onlyPositionals, prefix.hasPrefix("-") {
+            // `-o` style when the user typed one dash and a letter; long names otherwise.
+            if prefix.count == 2, !prefix.hasPrefix("--") {
+                return allFlags.filter { $0.short.map { "-\($0)" } == prefix }.map { Completion("-" + String($0.short ?? " "), detail: $0.help) }
+            }
             return allFlags.filter { ("--" + $0.name).hasPrefix(prefix) }.map { Completion("--" + $0.name, detail: $0.help) }
         }
         let args = spec.arguments
@@ -125,7 +130,7 @@ struct Completer {
             prefix = fullPrefix
         }
         guard let snapshot = snapshot() else { return [] }
-        let candidates = snapshot.guests.filter { guest in
+        func accepts(_ guest: Guest) -> Bool {
             switch filter {
             case .any: return true
             case .running: return guest.status == "running"
@@ -138,7 +143,7 @@ struct Completer {
             let rest = String(prefix.dropFirst(kind.count))
             return values.filter { $0.hasPrefix(rest) }.map { Completion(head + kind + $0, detail: String(kind.dropLast())) }
         }
-        if prefix.hasPrefix("tag:") { return tagged("tag:", Array(Set(candidates.flatMap(\.tags))).sorted()) }
+        if prefix.hasPrefix("tag:") { return tagged("tag:", Array(Set(snapshot.guests.lazy.filter(accepts).flatMap(\.tags))).sorted()) }
         if prefix.hasPrefix("pool:") { return tagged("pool:", snapshot.pools.sorted()) }
         if prefix.hasPrefix("node:") { return tagged("node:", snapshot.nodeNames) }
         var out: [Completion] = []
@@ -148,11 +153,15 @@ struct Completer {
         else if prefix.hasPrefix("ct:") { idPrefix = prefix.dropFirst(3); kindOnly = .container }
         else { idPrefix = Substring(prefix) }
         let kindHead = kindOnly.map { $0.short + ":" } ?? ""
-        for guest in candidates {
+        // One pass over the cached guests; ids are only formatted when the prefix could be one.
+        let mayBeID = idPrefix.allSatisfy(\.isNumber)
+        for guest in snapshot.guests where accepts(guest) {
             if let kindOnly, guest.kind != kindOnly { continue }
-            let id = String(guest.vmid)
-            if id.hasPrefix(idPrefix) {
-                out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
+            if mayBeID {
+                let id = String(guest.vmid)
+                if id.hasPrefix(idPrefix) {
+                    out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
+                }
             }
             if kindOnly == nil, !guest.name.isEmpty, guest.name.hasPrefix(prefix) {
                 out.append(Completion(head + guest.name, detail: "\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)"))

@@ -146,8 +146,6 @@ public enum OuterCommandLine {
         settings.color = PromptRenderer.colorAllowed(fd: 1)
         let session = Session(settings: settings)
         session.arguments = options.scriptArguments
-        // Task-starting verbs wait with progress; Ctrl-C stops the waiting, not the task.
-        session.taskFollower = WatchingTaskFollower(session: session)
 
         let source: LineSource
         var lineEditor: LibeditReader?

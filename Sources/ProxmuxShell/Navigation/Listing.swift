@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// What `ls` shows for each place in the tree. Every listing is one API request; guest listings

@@ -139,7 +139,7 @@ public struct Renderer {
                 }
             default:
                 let text = Humanize.cell(item, .plain)
-                out += pad + key + ":" + String(repeating: " ", count: keyWidth - Renderer.width(key) + 1)
+                out += pad + key + ":" + String(repeating: " ", count: max(1, keyWidth - Renderer.width(key) + 1))
                 if color, key == "status", let code = Renderer.stateColor(text) { out += code + text + "\u{1B}[0m" } else { out += text }
                 out += "\n"
             }

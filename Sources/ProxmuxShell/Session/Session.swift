@@ -35,17 +35,13 @@ public final class Session {
     public var launcher: ProcessLauncher = SpawnLauncher()
     /// Cluster objects for completion and target resolution.
     public let cache = ClusterCache()
-    /// Waits for single tasks with progress; nil waits quietly through `APIBackend.waitForTask`.
-    public var taskFollower: TaskFollowing?
-    /// This session's background tasks: their ends are reported before the next prompt and the
-    /// prompt counts the running ones.
+    /// Tasks started with `--no-wait` (or left by Ctrl-C), reported before a later prompt.
     public let tasks = TaskCenter()
-    /// Asks wizard questions at a terminal (the libedit reader's `LineReaderPrompter`); when nil,
-    /// an interactive session reads plain lines.
+    /// Asks wizard questions; nil when input is not a terminal (then nothing is asked).
     public var prompter: Prompter?
 
     /// Creates the API connection on first use, so `help` never touches the network or config.
-    private var connect: (() throws -> APIBackend)?
+    var connect: (() throws -> APIBackend)?
     private var connection: APIBackend?
     /// Set by the dispatcher while a mutating command runs under `--dry-run`.
     var dryRunLog: DryRunLog?
@@ -119,10 +115,4 @@ public struct SSHAccess: Sendable, Equatable {
         self.hosts = hosts
     }
     public func host(for node: String) -> String { hosts[node] ?? node }
-}
-
-/// Follows a task until it ends, showing progress (the Tasks area provides one; `Session.taskFollower`).
-public protocol TaskFollowing {
-    /// Returns the task's exit status (`OK`, `WARNINGS: n`, or the error text).
-    func follow(upid: String, label: String, api: APIBackend) throws -> String
 }

@@ -31,7 +31,7 @@ public final class TaskCenter {
     /// produce one line each: `task OK: create vm 105 (UPID...)` or
     /// `task failed: create vm 105: <error line> (UPID...)`. A task whose status cannot be read
     /// right now stays and is checked again next time.
-    public func pendingNotices(using client: APIBackend) -> [String] {
+    public func pendingNotices(using client: TaskCalls) -> [String] {
         var notices: [String] = []
         for entry in background {
             guard let status = try? client.get(entry.ref.tasksPath + "/status"),

@@ -3,7 +3,7 @@ import PVESchema
 /// What the task verbs and the creation wizards need from the session, gathered in one value so
 /// they can be run against any client (the simulator in tests) without a whole shell.
 public struct TaskEnvironment {
-    public let client: APIBackend
+    public let client: TaskCalls
     public let console: Console
     public let tasks: TaskCenter
     public let settings: ShellSettings
@@ -20,7 +20,7 @@ public struct TaskEnvironment {
     public let pollInterval: Double
 
     public init(
-        client: APIBackend, console: Console, tasks: TaskCenter, settings: ShellSettings,
+        client: TaskCalls, console: Console, tasks: TaskCenter, settings: ShellSettings,
         isInterrupted: @escaping () -> Bool = { false }, prompter: Prompter? = nil, contextNode: String? = nil,
         invalidateCache: @escaping () -> Void = {}, checkRequest: @escaping (String, String, [(String, String)]) throws -> Void = RequestSchemaCheck.check,
         pollInterval: Double = 1.0
@@ -45,41 +45,20 @@ public struct TaskEnvironment {
     public static func waitMode(_ invocation: Invocation) -> TaskWaitMode {
         invocation.has("no-wait") ? .background : .wait
     }
+
+    /// The flag every task-starting verb carries.
+    public static let noWaitFlag = FlagSpec("no-wait", kind: .bool, help: "Return the task id at once; its end is reported at a later prompt")
 }
 
 extension TaskEnvironment {
-    /// The environment of a command run by the shell: the session's API (a recorder under
-    /// `--dry-run`), console, Ctrl-C flag and background tasks; questions only on a terminal.
-    public init(_ invocation: Invocation) throws {
-        let session = invocation.session
-        var settings = session.settings
-        settings.dryRun = invocation.isDryRun
+    /// The environment of a live session: its connection (a recorder under `--dry-run`), console,
+    /// background tasks, Ctrl-C flag, prompter and current node.
+    public init(session: Session) throws {
         self.init(
-            client: try invocation.api(), console: session.console, tasks: session.tasks, settings: settings,
-            isInterrupted: { session.interrupt.isRaised },
-            prompter: settings.interactive ? (session.prompter ?? PlainPrompter(console: session.console)) : nil,
-            contextNode: session.context.path.node,
-            invalidateCache: { session.cache.invalidate() })
-    }
-}
-
-/// Lets the command layer's task-starting verbs (start, stop, ...) wait through the `TaskWatcher`:
-/// progress, Ctrl-C that stops only the waiting, background registration. Set as `Session.taskFollower`.
-public final class WatchingTaskFollower: TaskFollowing {
-    private weak var session: Session?
-
-    public init(session: Session) { self.session = session }
-
-    public func follow(upid: String, label: String, api: APIBackend) throws -> String {
-        guard let session else { return try api.waitForTask(upid) }
-        let watcher = TaskWatcher(client: api, console: session.console, center: session.tasks,
-                                  isInterrupted: { session.interrupt.isRaised })
-        switch try watcher.watch(upid, label: label, mode: .wait) {
-        case .finished(let end):
-            return end.exitStatus
-        case .stoppedWaiting, .background:
-            throw ShellError("stopped waiting; the task keeps running (task log \(upid) --follow)")
-        }
+            client: try session.api(), console: session.console, tasks: session.tasks, settings: session.settings,
+            isInterrupted: { [interrupt = session.interrupt] in interrupt.isRaised }, prompter: session.prompter,
+            contextNode: session.context.path.node, invalidateCache: { [cache = session.cache] in cache.invalidate() },
+            checkRequest: RequestSchemaCheck.check)
     }
 }
 

@@ -151,7 +151,7 @@ public enum TaskCompletion {
     }
 
     /// Candidates from one `/cluster/tasks` request; none when it fails (TAB must not print errors).
-    public static func candidates(prefix: String, client: APIBackend) -> [Completion] {
+    public static func candidates(prefix: String, client: TaskCalls) -> [Completion] {
         guard let data = try? client.get("/cluster/tasks") else { return [] }
         return candidates(prefix: prefix, rows: (data.array ?? []).compactMap(TaskRow.init))
     }

@@ -37,7 +37,7 @@ public final class TaskWatcher {
     /// Log lines kept for the failure report.
     public static let keptLogLines = 12
 
-    private let client: APIBackend
+    private let client: TaskCalls
     private let console: Console
     private let center: TaskCenter
     private let isInterrupted: () -> Bool
@@ -48,7 +48,7 @@ public final class TaskWatcher {
     ///   - isInterrupted: the session's Ctrl-C flag, polled while waiting.
     ///   - pollInterval: seconds between status/log requests.
     ///   - terminal: override for the progress display (tests); defaults to the console's.
-    public init(client: APIBackend, console: Console, center: TaskCenter, isInterrupted: @escaping () -> Bool,
+    public init(client: TaskCalls, console: Console, center: TaskCenter, isInterrupted: @escaping () -> Bool,
                 pollInterval: Double = 1.0, terminal: Bool? = nil) {
         self.client = client
         self.console = console
@@ -141,7 +141,7 @@ struct TaskLogReader {
     init(ref: UPID) { self.ref = ref }
 
     /// New lines since the last call, in order.
-    mutating func readNew(using client: APIBackend) throws -> [String] {
+    mutating func readNew(using client: TaskCalls) throws -> [String] {
         var result: [String] = []
         while true {
             let data = try apiCall("reading log of task \(ref.raw)") {

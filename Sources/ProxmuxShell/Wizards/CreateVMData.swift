@@ -36,14 +36,14 @@ public protocol CreateVMData: AnyObject {
 
 /// `CreateVMData` from the API, each answer fetched once per wizard run.
 public final class LiveCreateVMData: CreateVMData {
-    private let client: APIBackend
+    private let client: TaskCalls
     private var nodeCache: [Completion]?
     private var guests: JSON?
     private var storageCache: [String: [StorageInfo]] = [:]
     private var isoCache: [String: [Completion]] = [:]
     private var bridgeCache: [String: [String]] = [:]
 
-    public init(client: APIBackend) { self.client = client }
+    public init(client: TaskCalls) { self.client = client }
 
     public func nodes() throws -> [Completion] {
         if let nodeCache { return nodeCache }

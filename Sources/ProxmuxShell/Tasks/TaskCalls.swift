@@ -1,6 +1,20 @@
 import ProxmoxAPI
 import PVESchema
 
+/// The API calls the task monitor, the task verbs and the wizards make: the same shape as the
+/// command layer's `APIBackend.request`, so its backends (the real client, the dry-run recorder)
+/// serve here too.
+public protocol TaskCalls: AnyObject {
+    /// One request; returns the `data` member (a UPID for task-starting calls).
+    func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON
+}
+
+extension TaskCalls {
+    func get(_ path: String, _ params: [(String, String)] = []) throws -> JSON {
+        try request(.get, path, params)
+    }
+}
+
 extension UPID {
     /// The task's resource on the node that runs it, e.g. `/nodes/pve1/tasks/UPID:...`.
     public var tasksPath: String { "/nodes/\(node)/tasks/\(raw)" }

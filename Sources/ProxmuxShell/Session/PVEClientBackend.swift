@@ -1,0 +1,30 @@
+import ProxmoxAPI
+import PVESchema
+
+/// `PVEClient` as the command layer's `APIBackend`.
+public final class PVEClientBackend: APIBackend {
+    public let client: PVEClient
+    /// Between task status polls.
+    public var pollInterval: Duration = .milliseconds(300)
+
+    public init(client: PVEClient) { self.client = client }
+
+    public func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
+        try client.send(APIRequest(method, path, params: params))
+    }
+
+    public func sibling() throws -> APIBackend {
+        let copy = PVEClientBackend(client: client.sibling())
+        copy.pollInterval = pollInterval
+        return copy
+    }
+
+    public func waitForTask(_ upid: String) throws -> String {
+        guard let parsed = UPID(upid) else { throw ShellError("the server returned '\(upid)', which is not a task id") }
+        switch try client.waitForTask(parsed, pollInterval: pollInterval) {
+        case .succeeded(let warnings): return warnings == 0 ? "OK" : "WARNINGS: \(warnings)"
+        case .failed(let exitStatus, _): return exitStatus
+        case .stillRunning: return "still running (\(upid))"
+        }
+    }
+}
