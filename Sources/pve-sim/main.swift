@@ -21,6 +21,11 @@ if commandLine.showHelp {
     print(SimCommandLine.usage)
     exit(0)
 }
+if commandLine.printCredentials {
+    // Single-quoted so `eval "$(pve-sim --print-credentials)"` keeps the `!` of the token id.
+    print("token='\(SimCredentials.rootTokenID)'\nsecret='\(SimCredentials.rootTokenSecret)'")
+    exit(0)
+}
 
 let simulator: Simulator
 do {

@@ -10,6 +10,8 @@ public struct SimCommandLine: Sendable, Equatable {
     public var ticketLifetimeSeconds = 7200
     public var verbose = false
     public var showHelp = false
+    /// Print the built-in API token as shell assignments (for the demo and benchmark scripts).
+    public var printCredentials = false
 
     public init() {}
 
@@ -28,6 +30,7 @@ public struct SimCommandLine: Sendable, Equatable {
           --unreachable N1,N2   answer requests for these nodes with 596
           --ticket-lifetime S   login ticket lifetime in seconds (default 7200)
           --verbose             log each request (method, path, status, time) to stderr
+          --print-credentials   print the built-in root API token as shell assignments and exit
           --help                show this help
 
         Prints "pve-sim listening on URL" once ready; stops on SIGINT or SIGTERM.
@@ -83,9 +86,10 @@ public struct SimCommandLine: Sendable, Equatable {
             case "--ticket-lifetime": result.ticketLifetimeSeconds = try int(1...86_400 * 7)
             case "--verbose", "-v": result.verbose = true
             case "--help", "-h": result.showHelp = true
+            case "--print-credentials": result.printCredentials = true
             default: throw .unknownFlag(flag)
             }
-            if inlineValue != nil, ["--http", "--verbose", "--help"].contains(name) { throw .unexpectedValue(name) }
+            if inlineValue != nil, ["--http", "--verbose", "--help", "--print-credentials"].contains(name) { throw .unexpectedValue(name) }
         }
         return result
     }

@@ -43,8 +43,9 @@ public struct ConfigFile: Sendable, Equatable {
     /// Keys whose values are secrets: a file holding them must not be readable by group/others.
     public static let secretKeys: Set<String> = ["secret", "password"]
 
-    /// `~/.proxmuxrc`, nil without HOME.
+    /// `$PROXMUX_CONFIG` when set, else `~/.proxmuxrc`; nil without either.
     public static func defaultPath(environment: [String: String]) -> String? {
+        if let explicit = environment["PROXMUX_CONFIG"], !explicit.isEmpty { return explicit }
         guard let home = environment["HOME"], !home.isEmpty else { return nil }
         return home + "/.proxmuxrc"
     }
