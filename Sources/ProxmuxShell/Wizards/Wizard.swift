@@ -246,7 +246,7 @@ public struct Wizard {
         return words.joined(separator: " ")
     }
 
-    /// Quotes a word for the shell language when it holds anything but plain characters.
+    /// Quotes a word for the shell language when it holds characters the lexer treats specially.
     public static func quote(_ word: String) -> String {
         word.isEmpty ? "''" : CompletionQuoting.quote(word, openQuote: nil, closing: true)
     }
