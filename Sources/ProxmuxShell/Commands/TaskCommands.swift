@@ -176,7 +176,7 @@ public enum TaskCommands {
             let result = try watcher.watch(target.upid, label: target.label, mode: .wait)
             switch result {
             case .finished(let end):
-                env.console.line("\(target.label): \(end.succeeded ? end.exitStatus : "failed: " + end.exitStatus)")
+                env.console.line(end.succeeded ? "\(target.label): \(end.exitStatus)" : TaskWatcher.failureReport(end, label: target.label))
                 if !end.succeeded { failures.append("\(target.label): \(end.exitStatus)") }
             case .stoppedWaiting, .background:
                 return .nothing
