@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "proxmux", targets: ["proxmux"]),
         .executable(name: "pve-sim", targets: ["pve-sim"]),
+        .executable(name: "proxmux-bench", targets: ["proxmux-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -43,6 +44,8 @@ let package = Package(
         ),
         .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell"]),
         .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
+        // In-process measurements for scripts/bench (TAB latency); not installed.
+        .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell"]),
         .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema"]),
         .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
         .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),

@@ -39,7 +39,8 @@ signal(SIGINT, SIG_IGN)
 signal(SIGTERM, SIG_IGN)
 let signalSources = [SIGINT, SIGTERM].map { number in
     let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler { simulator.shutdown() }
+    // @Sendable: top-level closures are main-actor isolated and would trap on the dispatch queue.
+    source.setEventHandler { @Sendable in simulator.shutdown() }
     source.resume()
     return source
 }

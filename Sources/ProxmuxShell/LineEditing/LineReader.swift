@@ -48,11 +48,14 @@ public struct PromptRenderer: Sendable {
     }
 
     public func prompt(for segments: PromptSegments) -> Prompt {
-        var pieces: [(String, String?)] = [("pmx ", nil), (segments.profile, "32"), (":", nil), (segments.path, "34")]
-        if let selection = segments.selection, !selection.isEmpty { pieces.append(("(\(selection))", "33")) }
+        // At most two coloured runs: libedit (3.1-2022) garbles a prompt with more than four
+        // EL_PROMPT_ESC literal sequences (seen in tmux: later runs print raw and eat the text).
+        var location = segments.path
+        if let selection = segments.selection, !selection.isEmpty { location += "(\(selection))" }
+        var pieces: [(String, String?)] = [("pmx ", nil), (segments.profile, "32"), (":", nil), (location, "34")]
         if segments.runningTasks > 0 {
             let noun = segments.runningTasks == 1 ? "task" : "tasks"
-            pieces.append((" [\(segments.runningTasks) \(noun)]", "35"))
+            pieces.append((" [\(segments.runningTasks) \(noun)]", nil))
         }
         pieces.append(("> ", nil))
         return render(pieces)
