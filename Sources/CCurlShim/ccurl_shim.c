@@ -79,7 +79,14 @@ static int pmx_verify_certificate(X509_STORE_CTX *store, void *arg) {
 
 static CURLcode pmx_configure_ssl_ctx(CURL *handle, void *ssl_ctx, void *userdata) {
     (void)handle;
+    pmx_tls_pin *pin = (pmx_tls_pin *)userdata;
     SSL_CTX_set_cert_verify_callback((SSL_CTX *)ssl_ctx, pmx_verify_certificate, userdata);
+    // With a pin the caller turns curl's own peer verification off (so libcurl does not load the
+    // system CA bundle, which costs tens of milliseconds per process); the handshake must still
+    // fail on a mismatch, so verification is switched back on here, after curl's settings.
+    if (pin->has_expected) {
+        SSL_CTX_set_verify((SSL_CTX *)ssl_ctx, SSL_VERIFY_PEER, NULL);
+    }
     return CURLE_OK;
 }
 

@@ -1,4 +1,5 @@
 #include "cedit_shim.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -21,8 +22,6 @@ void *cedit_get_clientdata(EditLine *el) {
 }
 
 int cedit_set_history(EditLine *el, History *h) { return el_set(el, EL_HIST, history, h); }
-
-int cedit_set_getc(EditLine *el, el_rfunc_t fn) { return el_set(el, EL_GETCFN, fn); }
 
 int cedit_add_function(EditLine *el, const char *name, const char *help, cedit_command_fn fn) {
     return el_set(el, EL_ADDFN, name, help, fn);
@@ -103,6 +102,14 @@ int cedit_route_sigint(cedit_flag *flag) {
         action.sa_handler = SIG_DFL;
     }
     int rc = sigaction(SIGINT, &action, NULL);
-    if (!flag) atomic_store(&sigint_target, NULL);
+    if (!flag) {
+        atomic_store(&sigint_target, NULL);
+    } else if (rc == 0) {
+        /* A parent may have started us with SIGINT blocked (thread pools do); a shell must see Ctrl-C. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
     return rc;
 }

@@ -43,6 +43,25 @@ import Testing
         #expect(try sim.status("qemu", "pve3", 110)["status"] == "stopped")
     }
 
+    @Test func oldMachineVersionStartsWithAWarning() throws {
+        try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/stop", ["node": "pve2", "vmid": "104"])
+        sim.finishTasks()
+        let upid = try #require(try sim.call("POST", "/nodes/{node}/qemu/{vmid}/status/start", ["node": "pve2", "vmid": "104"]).string)
+        sim.finishTasks()
+        #expect(try sim.taskStatus(upid)["exitstatus"] == "WARNINGS: 1")
+        let log = try sim.taskLog(upid)
+        #expect(log.last == "TASK WARNINGS: 1")
+        #expect(log.contains { $0.hasPrefix("WARN: machine version 'pc-i440fx-5.1' is deprecated") })
+        #expect(try sim.status("qemu", "pve2", 104)["status"] == "running")
+    }
+
+    @Test func containerInterfacesWhileRunning() throws {
+        let rows = try #require(try sim.call("GET", "/nodes/{node}/lxc/{vmid}/interfaces", ["node": "pve1", "vmid": "200"]).array)
+        #expect(rows.map { $0["name"]?.string ?? "" } == ["lo", "eth0"])
+        #expect(rows[1]["inet"]?.string?.hasSuffix("/24") == true)
+        #expect(sim.failure("GET", "/nodes/{node}/lxc/{vmid}/interfaces", ["node": "pve3", "vmid": "202"])?.reason == "container not running")
+    }
+
     @Test func lockedGuestRefusesOperations() throws {
         let error = try #require(sim.failure("POST", "/nodes/{node}/lxc/{vmid}/status/start", ["node": "pve1", "vmid": "203"]))
         #expect(error.status == 500)

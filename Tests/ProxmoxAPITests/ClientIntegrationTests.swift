@@ -19,7 +19,7 @@ struct ClientIntegrationTests {
         } throws: { error in
             guard let error = error as? APIError, error.kind == .tls else { return false }
             // Tells the user the fingerprint and how to pin it.
-            return error.message.contains(fingerprint.description) && error.message.contains("fingerprint = ")
+            return error.message.contains("fingerprint is \(fingerprint)") && error.message.contains("PROXMUX_FINGERPRINT")
         }
         #expect(harness.cluster.tokenChecks == 0 && harness.cluster.requests.isEmpty)
     }
@@ -129,6 +129,15 @@ struct ClientIntegrationTests {
         #expect(put.method == "PUT" && put.params["memory"] == "2048" && put.identity.userid == "root@pam")
     }
 
+    @Test func jsonBodies() throws {
+        let harness = try SimHarness()
+        let client = PVEClient(settings: harness.tokenSettings())
+        try client.send(APIRequest(.put, "/nodes/pve1/qemu/100/config", params: [("memory", "4096"), ("description", "a & b = c")],
+                                   bodyEncoding: .json))
+        let put = try #require(harness.cluster.requests.last)
+        #expect(put.params["memory"] == "4096" && put.params["description"] == "a & b = c")
+    }
+
     @Test func wrongPasswordIsAnAuthErrorWithoutThePassword() throws {
         let harness = try SimHarness()
         #expect {
@@ -147,7 +156,7 @@ struct ClientIntegrationTests {
         // A raw POST with the ticket cookie but no CSRFPreventionToken header.
         let response = try client.withTransport { transport throws(APIError) in
             try transport.perform(method: .post, url: harness.url + "/api2/json/nodes/pve1/qemu/100/status/start",
-                                  headers: ["Cookie: PVEAuthCookie=\(FormEncoding.encode(ticket.value))"], body: "")
+                                  headers: ["Cookie: PVEAuthCookie=\(FormEncoding.encode(ticket.value))"], body: nil)
         }
         #expect(response.status == 401)
         #expect(response.reason.lowercased().contains("csrf"))

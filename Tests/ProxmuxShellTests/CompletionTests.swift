@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import ProxmoxAPI
 import Glibc
 #endif
 import Testing
@@ -67,6 +66,7 @@ import PVESchema
 
     @Test func tenThousandCachedGuestsCompleteQuickly() {
         let shell = Shell(.large(10_000))
+        shell.session.cache.ttl = 3600  // measure the cached path only
         _ = values(shell, ["start"], "")
         var times: [Double] = []
         for i in 0..<200 {
@@ -75,7 +75,9 @@ import PVESchema
             times.append(ClusterCache.now() - start)
         }
         times.sort()
-        // Debug builds are slower than release; this guards against accidental quadratic work.
-        #expect(times[197] < 0.05, "p99 \(times[197])s")
+        // A debug build on a shared machine is several times slower than release (target there:
+        // p99 ≤ 10 ms); this bound catches accidental per-TAB refetching or quadratic work.
+        #expect(times[197] < 0.1, "p99 \(times[197])s")
+        #expect(shell.cluster.count(.get, "/cluster/resources") == 1)
     }
 }

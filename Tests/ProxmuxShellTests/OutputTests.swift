@@ -1,5 +1,4 @@
 import Testing
-import ProxmoxAPI
 import PVESchema
 @testable import ProxmuxShell
 

@@ -1,4 +1,3 @@
-import ProxmoxAPI
 import Testing
 import ProxmoxAPI
 import PVESchema

@@ -47,7 +47,8 @@ def start_sim(bin_dir, guests):
 def sim_credentials(bin_dir):
     out = subprocess.run([os.path.join(bin_dir, "pve-sim"), "--print-credentials"], check=True,
                          capture_output=True, text=True).stdout
-    creds = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    # Lines like token='root@pam!ci' (shell assignments).
+    creds = {k: v.strip("'") for k, v in (line.split("=", 1) for line in out.split() if "=" in line)}
     return creds["token"], creds["secret"]
 
 

@@ -48,7 +48,8 @@ typedef struct pmx_tls_pin {
 /// Installs the verification through CURLOPT_SSL_CTX_FUNCTION for the next connections of `handle`.
 /// With a pin, the leaf certificate is accepted exactly when its SHA-256 matches (even self-signed)
 /// and the handshake fails otherwise. Without a pin, normal chain verification decides and the leaf
-/// fingerprint is recorded. The caller keeps CURLOPT_SSL_VERIFYPEER at 1.
+/// fingerprint is recorded (the caller sets CURLOPT_SSL_VERIFYPEER 1). With a pin the caller may set
+/// CURLOPT_SSL_VERIFYPEER 0 so no CA bundle is loaded: verification is re-enabled for the pin.
 CURLcode pmx_install_pin(CURL *handle, pmx_tls_pin *pin);
 
 #endif

@@ -15,7 +15,6 @@ int cedit_set_editor(EditLine *el, const char *mode);
 int cedit_set_clientdata(EditLine *el, void *data);
 void *cedit_get_clientdata(EditLine *el);
 int cedit_set_history(EditLine *el, History *h);
-int cedit_set_getc(EditLine *el, el_rfunc_t fn);
 int cedit_add_function(EditLine *el, const char *name, const char *help, cedit_command_fn fn);
 int cedit_bind(EditLine *el, const char *key, const char *command);
 /* Current editor mode: 1 for vi, 0 for emacs (or on failure). */

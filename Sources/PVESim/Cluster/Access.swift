@@ -172,6 +172,27 @@ extension ClusterState {
         }
     }
 
+    /// `GET /access/permissions`: the caller's (or, for user admins, another user's) privileges
+    /// per path, for the given path or every path with an ACL entry.
+    func permissions(_ call: Call) throws(SimError) -> JSON {
+        var identity = call.identity
+        if let other = call.optionalString("userid"), other != identity.authid {
+            guard isRoot(call.identity) || has(call.identity, "Sys.Audit", on: "/access") else {
+                throw .forbidden("Permission check failed (/access, Sys.Audit)")
+            }
+            let parts = other.split(separator: "!", maxSplits: 1).map(String.init)
+            guard let user = users[parts[0]] else { throw .failed("no such user ('\(other)')") }
+            let token = parts.count == 2 ? user.tokens[parts[1]] : nil
+            identity = SimIdentity(userid: user.userid, tokenID: parts.count == 2 ? parts[1] : nil, privilegeSeparated: token?.privsep ?? false)
+        }
+        let paths = call.optionalString("path").map { [$0] } ?? (["/"] + Set(acl.map(\.path)).sorted().filter { $0 != "/" })
+        return .object(paths.compactMap { path in
+            let privs = isRoot(identity) ? Set(Privileges.all) : privileges(identity, on: path)
+            if privs.isEmpty && call.optionalString("path") == nil { return nil }
+            return (path, .object(privs.sorted().map { ($0, JSON.int(1)) }))
+        })
+    }
+
     // MARK: Users
 
     private func userRow(_ user: User, full: Bool) -> JSON {
@@ -508,6 +529,7 @@ extension Routes {
         Route("GET", "/access/roles/{roleid}", .any) { s, c throws(SimError) in try s.getRole(c) },
         Route("PUT", "/access/roles/{roleid}", .perm("/access", ["Sys.Modify"], any: false)) { s, c throws(SimError) in try s.updateRole(c) },
         Route("DELETE", "/access/roles/{roleid}", .perm("/access", ["Sys.Modify"], any: false)) { s, c throws(SimError) in try s.deleteRole(c) },
+        Route("GET", "/access/permissions", .any) { s, c throws(SimError) in try s.permissions(c) },
         Route("GET", "/access/acl", .any) { s, c throws(SimError) in try s.listACL(c) },
         Route("PUT", "/access/acl", .perm("{path}", ["Permissions.Modify"], any: false)) { s, c throws(SimError) in try s.updateACL(c) },
     ]

@@ -121,7 +121,7 @@ extension ClusterState {
         let id = selected.count == 1 ? String(selected[0]) : ""
         return .string(startTask(
             node: node, type: "vzdump", id: id, user: call.identity.authid, header: header, progress: progress,
-            failure: errors > 0 ? "job errors" : nil, durationFactor: Double(max(1, local.count)) * 2,
+            failure: errors > 0 ? "job errors" : nil, durationFactor: Double(max(1, local.count)) * 2, failsAtEnd: true,
             completion: { s in
                 for (vmid, volume) in archives {
                     s.addVolume(volume, node: node)

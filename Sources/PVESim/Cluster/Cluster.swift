@@ -47,13 +47,19 @@ extension ClusterState {
         return (Int64(up * rate), Int64(up * rate * 0.6), Int64(up * rate * 1.7), Int64(up * rate * 0.9))
     }
 
-    func haState(_ guest: Guest) -> String? {
-        let sid = "\(guest.kind == .qemu ? "vm" : "ct"):\(guest.vmid)"
-        guard let resource = haResources.first(where: { $0.sid == sid }) else { return nil }
-        return resource.fields["state"] ?? "started"
+    func haState(_ guest: Guest) -> String? { haStates()[guest.vmid] }
+
+    /// Requested HA state by VMID (HA resources are few; listings look this up once).
+    func haStates() -> [Int: String] {
+        var states: [Int: String] = [:]
+        for resource in haResources {
+            guard let vmid = resource.sid.split(separator: ":").last.flatMap({ Int($0) }) else { continue }
+            states[vmid] = resource.fields["state"] ?? "started"
+        }
+        return states
     }
 
-    func resourceRow(_ guest: Guest) -> JSON {
+    func resourceRow(_ guest: Guest, haStates: [Int: String]? = nil) -> JSON {
         let counters = netCounters(guest)
         var row: [(String, JSON)] = [
             ("id", .string("\(guest.kind.rawValue)/\(guest.vmid)")), ("type", .string(guest.kind.rawValue)),
@@ -68,7 +74,7 @@ extension ClusterState {
         if !guest.tags.isEmpty { row.append(("tags", .string(guest.tags))) }
         if let pool = guest.pool { row.append(("pool", .string(pool))) }
         if let lock = guest.lock { row.append(("lock", .string(lock))) }
-        if let ha = haState(guest) { row.append(("hastate", .string(ha))) }
+        if let ha = (haStates ?? self.haStates())[guest.vmid] { row.append(("hastate", .string(ha))) }
         return .object(row)
     }
 
@@ -93,9 +99,10 @@ extension ClusterState {
                 rows.append(ResourceRow(kind: .storage, path: "/storage/\(storage.id)", json: .object(row)))
             }
         }
+        let ha = haStates()
         for vmid in guests.keys.sorted() {
             guard let guest = guests[vmid] else { continue }
-            rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest)))
+            rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha)))
         }
         for name in pools.keys.sorted() {
             rows.append(ResourceRow(kind: .pool, path: "/pool/\(name)", json: .object([("id", .string("pool/\(name)")), ("type", "pool"), ("pool", .string(name))])))
@@ -134,7 +141,6 @@ extension ClusterState {
         out.reserveCapacity(rows.count)
         for row in rows {
             if let filter, row.kind != filter { continue }
-            if filter == nil, row.kind == .sdn { continue }
             if !root {
                 switch row.kind {
                 case .vm: if !has(call.identity, "VM.Audit", on: row.path) { continue }

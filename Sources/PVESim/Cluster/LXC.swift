@@ -92,6 +92,33 @@ extension ClusterState {
             }))
     }
 
+    /// `GET /nodes/{node}/lxc/{vmid}/interfaces`: the addresses a running container has.
+    func containerInterfaces(_ call: Call) throws(SimError) -> JSON {
+        let guest = try guest(call, .lxc)
+        guard guest.isRunning else { throw .failed("container not running") }
+        var rows: [JSON] = [.object([("name", "lo"), ("hwaddr", "00:00:00:00:00:00"), ("inet", "127.0.0.1/8"), ("inet6", "::1/128")])]
+        for index in 0..<10 {
+            guard let net = guest.config["net\(index)"] else { continue }
+            var name = "eth\(index)"
+            var mac = ""
+            var ip: String?
+            for part in net.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { continue }
+                switch kv[0] {
+                case "name": name = kv[1]
+                case "hwaddr": mac = kv[1].lowercased()
+                case "ip": ip = kv[1]
+                default: break
+                }
+            }
+            let address = ip.flatMap { $0 == "dhcp" || $0 == "manual" ? nil : $0 } ?? "192.168.1.\(100 + (guest.vmid + index * 37) % 150)/24"
+            rows.append(.object([("name", .string(name)), ("hwaddr", .string(mac)), ("inet", .string(address)),
+                                 ("inet6", .string("fe80::be24:11ff:fe00:\(String(guest.vmid % 0x10000, radix: 16))/64"))]))
+        }
+        return .array(rows)
+    }
+
     static func ostype(ofTemplate volid: String) -> String {
         let name = String(volid.split(separator: "/").last ?? "")
         for os in ["debian", "ubuntu", "alpine", "centos", "fedora", "archlinux", "rockylinux", "almalinux", "opensuse", "devuan", "gentoo", "nixos"]
@@ -107,5 +134,6 @@ extension Routes {
         Route("POST", "/nodes/{node}/lxc", .or([.perm("/vms/{vmid}", ["VM.Allocate"], any: false), .perm("/pool/{pool}", ["VM.Allocate"], any: false)])) { s, c throws(SimError) in
             try s.createCT(c)
         },
+        Route("GET", "/nodes/{node}/lxc/{vmid}/interfaces", .vm("VM.Audit")) { s, c throws(SimError) in try s.containerInterfaces(c) },
     ]
 }

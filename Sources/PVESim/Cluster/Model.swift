@@ -58,7 +58,8 @@ struct Guest: Sendable {
     }
     /// Size of the boot disk (qemu: first disk; lxc: rootfs), in bytes.
     var maxdisk: Int64 {
-        let keys = kind == .qemu ? GuestDisks.qemuKeys : ["rootfs"]
+        // The usual boot disks first; the full scan only for unusual layouts.
+        let keys = kind == .qemu ? ["scsi0", "virtio0", "sata0", "ide0"] + GuestDisks.qemuKeys : ["rootfs"]
         for key in keys {
             if let value = config[key], !GuestDisks.isCdrom(value), let size = GuestDisks.size(of: value) { return size }
         }
@@ -112,11 +113,13 @@ enum Sizes {
     static func parse(_ text: String) -> Int64? {
         guard let last = text.last else { return nil }
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        // Capped at 16 PiB so sums of sizes cannot overflow.
+        let limit = Double(Int64(1) << 54)
         if let unit = units[last] {
-            guard let number = Double(text.dropLast()), number >= 0 else { return nil }
+            guard let number = Double(text.dropLast()), number.isFinite, number >= 0, number * Double(unit) <= limit else { return nil }
             return Int64(number * Double(unit))
         }
-        guard let bytes = Int64(text), bytes >= 0 else { return nil }
+        guard let bytes = Int64(text), bytes >= 0, Double(bytes) <= limit else { return nil }
         return bytes
     }
 

@@ -28,7 +28,6 @@ extension ClusterState {
         config["smbios1"] = "uuid=\(Seed.uuid(self))"
         config["vmgenid"] = Seed.uuid(self)
         config["meta"] = "creation-qemu=\(SimVersion.qemu),ctime=\(nowInt)"
-        if config["cpu"] == nil { config["cpu"] = "x86-64-v2-AES" }
         config["lock"] = "create"
         guests[vmid] = Guest(kind: .qemu, vmid: vmid, node: node, config: config)
         for volume in plan.volumes { addVolume(volume, node: node) }

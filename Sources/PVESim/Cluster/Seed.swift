@@ -4,8 +4,9 @@ public enum SimSeed {
     /// `local` (dir), `local-lvm` (lvmthin), `tank` (zfspool, pve1+pve2 only), `nas` (nfs, shared).
     public static let storages = ["local", "local-lvm", "tank", "nas"]
     /// VMs: 100 web01 (pve1, running), 101 web02 (pve2, running), 102 db01 (pve1, running, snapshots),
-    /// 103 win-build (pve3, stopped), 104 legacy-app (pve2, paused), 110 broken (pve3, stopped; its
-    /// start task fails), 9000 debian-12-tmpl (pve1, template).
+    /// 103 win-build (pve3, stopped), 104 legacy-app (pve2, paused; machine pc-i440fx-5.1, so its start
+    /// task ends with "WARNINGS: 1"), 110 broken (pve3, stopped; its start task fails), 9000
+    /// debian-12-tmpl (pve1, template).
     public static let vms = [100, 101, 102, 103, 104, 110, 9000]
     /// Containers: 200 dns01 (pve1, running), 201 proxy01 (pve2, running), 202 backup-agent (pve3,
     /// stopped), 203 ci-runner (pve1, stopped, stale `lock: backup`).
@@ -176,7 +177,8 @@ enum Seed {
                  tags: "db;prod", extra: ["agent": "1", "onboot": "1"]),
             qemu(s, 103, "pve3", "win-build", cores: 4, memory: 8192, disks: [("sata0", "local-lvm", 120 * gib)], tags: "build",
                  ostype: "win11", extra: ["ide2": "nas:iso/virtio-win-0.1.266.iso,media=cdrom", "bios": "ovmf", "machine": "pc-q35-9.2"]),
-            qemu(s, 104, "pve2", "legacy-app", memory: 4096, disks: [("scsi0", "local-lvm", 40 * gib)], tags: "legacy"),
+            qemu(s, 104, "pve2", "legacy-app", memory: 4096, disks: [("scsi0", "local-lvm", 40 * gib)], tags: "legacy",
+                 extra: ["machine": "pc-i440fx-5.1"]),
             qemu(s, 110, "pve3", "broken", memory: 1024, disks: [("scsi0", "local-lvm", 8 * gib)], tags: "test",
                  extra: ["args": "fail"]),
             qemu(s, 9000, "pve1", "debian-12-tmpl", memory: 2048, disks: [("scsi0", "local-lvm", 8 * gib)],

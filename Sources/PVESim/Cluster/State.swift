@@ -106,21 +106,13 @@ final class ClusterState {
         return volumes(of: storage, node: node).reduce(base) { $0 + $1.size }
     }
 
-    /// The next free disk name for a guest on a storage: `vm-105-disk-0`, `vm-105-disk-1`, ...
-    func nextDiskName(vmid: Int, storage: StorageDef, node: String, prefix: String = "vm") -> String {
-        let existing = Set(volumes(of: storage, node: node).map(\.name))
-        var n = 0
-        while existing.contains(where: { $0.hasPrefix("\(prefix)-\(vmid)-disk-\(n)") }) { n += 1 }
-        return "\(prefix)-\(vmid)-disk-\(n)"
-    }
-
     // MARK: Usage figures (stable per guest, moving slowly with time)
 
     func wave(_ key: Int, period: Double = 300) -> Double {
-        let phase = SeededRandom.unit(UInt64(key), seed: options.seed) * 6.283
+        let phase = SeededRandom.unit(UInt64(truncatingIfNeeded: key), seed: options.seed) * 6.283
         let t = now / period
         return 0.5 + 0.5 * sin(t + phase)
     }
 
-    func unit(_ key: Int) -> Double { SeededRandom.unit(UInt64(key), seed: options.seed) }
+    func unit(_ key: Int) -> Double { SeededRandom.unit(UInt64(truncatingIfNeeded: key), seed: options.seed) }
 }

@@ -58,7 +58,6 @@ extension ClusterState {
         if let vmid = volume.vmid { row.append(("vmid", .int(Int64(vmid)))) }
         if volume.content == "images" || volume.content == "rootdir" {
             row.append(("used", .int(Int64(Double(volume.size) * (storage.type == "lvmthin" || storage.type == "zfspool" ? 0.37 : 1)))))
-            if volume.volid.contains(":base-") == false, let base = linkedBase(volume) { row.append(("parent", .string(base))) }
         }
         if let notes = volume.notes { row.append(("notes", .string(notes))) }
         if volume.content == "backup" {
@@ -67,8 +66,6 @@ extension ClusterState {
         }
         return .object(row)
     }
-
-    private func linkedBase(_ volume: Volume) -> String? { nil }
 
     func listContent(_ call: Call) throws(SimError) -> JSON {
         let storage = try pathStorage(call)
@@ -247,7 +244,7 @@ extension ClusterState {
         let filename = try call.string("filename")
         let volid = "\(storage.id):\(content)/\(filename)"
         let node = call.node
-        let size = Int64(100 << 20) + Int64(SeededRandom.unit(UInt64(url.utf8.reduce(0) { $0 &* 31 &+ Int($1) }), seed: 7) * Double(900 << 20))
+        let size = Int64(100 << 20) + Int64(SeededRandom.unit(url.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }, seed: 7) * Double(900 << 20))
         let failure = url.contains("/404") ? "download failed: 404 Not Found" : nil
         let progress = (1...10).map { "\(Sizes.human(Double(size) * Double($0) / 10)) / \(Sizes.human(Double(size))) (\($0 * 10).00%)" }
         let format = format(ofFile: filename)

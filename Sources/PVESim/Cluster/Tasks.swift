@@ -18,6 +18,8 @@ struct SimTask {
     var progress: [String]
     /// A failure decided when the task was started (e.g. a guest named `broken`).
     var plannedFailure: String?
+    /// Whether a planned failure comes after all progress lines (vzdump's "job errors") or midway.
+    var failsAtEnd = false
     var warnings: [String]
     /// Applies the task's effect when it ends normally; a returned message fails the task instead.
     var completion: ((ClusterState) -> String?)?
@@ -62,7 +64,7 @@ extension ClusterState {
     func startTask(
         node: String, type: String, id: String, user: String,
         header: [String] = [], progress: [String] = [], failure: String? = nil, warnings: [String] = [],
-        durationFactor: Double = 1,
+        durationFactor: Double = 1, failsAtEnd: Bool = false,
         completion: ((ClusterState) -> String?)? = nil, cleanup: ((ClusterState) -> Void)? = nil
     ) -> String {
         nextPid += random.int(1...37)
@@ -73,7 +75,7 @@ extension ClusterState {
         let task = SimTask(
             upid: upid, node: node, pid: nextPid, pstart: pstart, starttime: starttime, type: type, id: id, user: user,
             startedAt: start, duration: options.taskSeconds * durationFactor, header: header, progress: progress,
-            plannedFailure: failure, warnings: warnings, completion: completion, cleanup: cleanup)
+            plannedFailure: failure, failsAtEnd: failsAtEnd, warnings: warnings, completion: completion, cleanup: cleanup)
         tasks.append(task)
         runningTasks.append(tasks.count - 1)
         changed()
@@ -101,7 +103,7 @@ extension ClusterState {
         if failure == nil, let completion = task.completion { failure = completion(self) }
         var log = task.header
         if let failure {
-            log += task.progress.prefix(task.progress.count / 2)
+            log += task.failsAtEnd ? task.progress : Array(task.progress.prefix(task.progress.count / 2))
             task.cleanup?(self)
             log.append("TASK ERROR: \(failure)")
             task.exitstatus = failure

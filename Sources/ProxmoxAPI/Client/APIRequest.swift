@@ -16,15 +16,25 @@ public struct APIRequest: Sendable, CustomStringConvertible, Equatable {
     /// Parameters in order; sent as a query string (GET, DELETE) or a form body (POST, PUT).
     public var params: [(String, String)]
 
-    public init(_ method: HTTPMethod, _ path: String, params: [(String, String)] = []) {
+    /// How POST/PUT parameters travel; PVE accepts both.
+    public enum BodyEncoding: Sendable, Equatable {
+        /// `application/x-www-form-urlencoded` (the default, as the PVE tools send it).
+        case form
+        /// `application/json`: an object of string values.
+        case json
+    }
+    public var bodyEncoding: BodyEncoding
+
+    public init(_ method: HTTPMethod, _ path: String, params: [(String, String)] = [], bodyEncoding: BodyEncoding = .form) {
         self.method = method
         self.path = path.hasPrefix("/") ? path : "/" + path
         self.params = params
+        self.bodyEncoding = bodyEncoding
     }
 
     public static func == (a: APIRequest, b: APIRequest) -> Bool {
         a.method == b.method && a.path == b.path && a.params.map(\.0) == b.params.map(\.0)
-            && a.params.map(\.1) == b.params.map(\.1)
+            && a.params.map(\.1) == b.params.map(\.1) && a.bodyEncoding == b.bodyEncoding
     }
 
     /// Parameter names whose values are never shown (passwords, secrets, tickets, keys).

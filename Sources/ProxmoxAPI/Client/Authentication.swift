@@ -118,9 +118,8 @@ extension PVEClient {
     }
 
     private func untrustedMessage(_ endpoint: Endpoint, _ seen: Fingerprint) -> String {
-        "TLS: the certificate of \(endpoint.display) is not signed by a trusted CA (self-signed?). "
-            + "Its SHA-256 fingerprint is \(seen). If it matches the one the PVE web UI shows "
-            + "(node > System > Certificates), pin it: 'fingerprint = \(seen)' in the profile in ~/.proxmuxrc, "
-            + "or PROXMUX_FINGERPRINT=\(seen); or give the CA with ca-file"
+        "TLS: the certificate of \(endpoint.display) is not signed by a trusted CA (self-signed?); "
+            + "its SHA-256 fingerprint is \(seen). If that matches the PVE web UI (node > System > Certificates), "
+            + "pin it with 'fingerprint = ...' in ~/.proxmuxrc or PROXMUX_FINGERPRINT=..., or set ca-file"
     }
 }

@@ -199,13 +199,20 @@ public final class PVEClient: Sendable {
         }
     }
 
-    func urlAndBody(_ request: APIRequest, base: String) -> (String, String?) {
+    /// The URL (with the query string for GET/DELETE) and the body for POST/PUT.
+    func urlAndBody(_ request: APIRequest, base: String) -> (String, RequestBody?) {
         var url = base + FormEncoding.encodePath(request.path)
         if request.method.usesQueryString {
             if !request.params.isEmpty { url += "?" + FormEncoding.encode(request.params) }
             return (url, nil)
         }
-        return (url, FormEncoding.encode(request.params))
+        switch request.bodyEncoding {
+        case .form:
+            return (url, RequestBody(text: FormEncoding.encode(request.params), contentType: "application/x-www-form-urlencoded"))
+        case .json:
+            let object = JSON.object(request.params.map { ($0.0, JSON.string($0.1)) })
+            return (url, RequestBody(text: object.serialized(), contentType: "application/json"))
+        }
     }
 
     // MARK: Decoding

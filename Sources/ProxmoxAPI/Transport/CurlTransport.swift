@@ -10,6 +10,12 @@ struct HTTPResponse {
     var body: [UInt8] = []
 }
 
+/// A POST/PUT body and its content type.
+struct RequestBody {
+    let text: String
+    let contentType: String
+}
+
 /// How the TLS handshake decides about the server certificate.
 enum TLSMode: Equatable {
     /// Chain verification against the system CAs, or `caFile`, with host name check.
@@ -90,7 +96,9 @@ final class CurlTransport: @unchecked Sendable {
                 for (i, byte) in fingerprint.bytes.enumerated() { raw[i] = byte }
             }
             pin.pointee.has_expected = 1
-            pmx_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+            // The shim's SSL_CTX callback enforces the pin; curl's own verification stays off so it
+            // does not load (and parse) the system CA bundle for nothing.
+            pmx_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
             pmx_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
         case .insecure:
             pin.pointee.has_expected = 0
@@ -108,9 +116,9 @@ final class CurlTransport: @unchecked Sendable {
 
     // MARK: Requests
 
-    /// Sends one request; `body` is form-urlencoded (POST/PUT). Throws only for transport failures:
-    /// HTTP error statuses are returned for the caller to interpret.
-    func perform(method: HTTPMethod, url: String, headers: [String], body: String?) throws(APIError) -> HTTPResponse {
+    /// Sends one request (`body` for POST/PUT). Throws only for transport failures: HTTP error
+    /// statuses are returned for the caller to interpret.
+    func perform(method: HTTPMethod, url: String, headers: [String], body: RequestBody?) throws(APIError) -> HTTPResponse {
         var allHeaders = headers
         allHeaders.append("Expect:")
         switch method {
@@ -121,9 +129,9 @@ final class CurlTransport: @unchecked Sendable {
             pmx_setopt_long(handle, CURLOPT_HTTPGET, 1)
             pmx_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "DELETE")
         case .post, .put:
-            allHeaders.append("Content-Type: application/x-www-form-urlencoded")
+            allHeaders.append("Content-Type: \(body?.contentType ?? "application/x-www-form-urlencoded")")
             pmx_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, -1)
-            pmx_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, body ?? "")
+            pmx_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, body?.text ?? "")
             if method == .put {
                 pmx_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "PUT")
             } else {

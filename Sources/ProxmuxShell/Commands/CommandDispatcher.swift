@@ -17,7 +17,12 @@ public final class CommandDispatcher: CommandExecutor {
 
     public func execute(words: [String], at location: SourceLocation) throws {
         guard !words.isEmpty else { return }
-        let parsed = try parser.parse(words)
+        let parsed: ParsedCommand
+        do {
+            parsed = try parser.parse(words)
+        } catch let error as ShellError {
+            throw error.asUsage
+        }
         let invocation = Invocation(
             spec: parsed.spec, arguments: parsed.arguments, flags: parsed.flags, session: session,
             location: location, table: table)

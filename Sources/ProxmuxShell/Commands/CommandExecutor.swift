@@ -56,9 +56,14 @@ public struct ShellError: Error, CustomStringConvertible, Equatable {
     public let message: String
     /// Column of the offending character for syntax errors (1-based).
     public let column: Int?
-    public init(_ message: String, column: Int? = nil) {
+    /// The command line itself was wrong (unknown verb or flag, bad value): scripts exit with 2.
+    public let isUsage: Bool
+    public init(_ message: String, column: Int? = nil, isUsage: Bool = false) {
         self.message = message
         self.column = column
+        self.isUsage = isUsage
     }
+    /// The same error, marked as a usage error.
+    public var asUsage: ShellError { ShellError(message, column: column, isUsage: true) }
     public var description: String { message }
 }

@@ -51,7 +51,7 @@ extension Invocation {
         return guest
     }
 
-    /// One `/cluster/resources?type=vm` read; also refreshes the completion cache's guests.
+    /// One `/cluster/resources?type=vm` read (fresh: lifecycle decisions need the current state).
     func freshGuests() throws -> ClusterSnapshot {
         let rows = try api().get("/cluster/resources", [("type", "vm")])
         let snapshot = ClusterSnapshot(resources: rows)

@@ -17,16 +17,17 @@ enum LifecycleCommands {
         let filter: GuestFilter
         let containers: Bool
         let dangerous: Bool
+        let abstract: String
     }
 
     static let actions: [Action] = [
-        Action(verb: "start", gerund: "starting", done: "started", requires: "stopped", filter: .stopped, containers: true, dangerous: false),
-        Action(verb: "stop", gerund: "stopping", done: "stopped", requires: "running", filter: .running, containers: true, dangerous: true),
-        Action(verb: "shutdown", gerund: "shutting down", done: "shut down", requires: "running", filter: .running, containers: true, dangerous: false),
-        Action(verb: "reboot", gerund: "rebooting", done: "rebooted", requires: "running", filter: .running, containers: true, dangerous: false),
-        Action(verb: "reset", gerund: "resetting", done: "reset", requires: "running", filter: .running, containers: false, dangerous: true),
-        Action(verb: "suspend", gerund: "suspending", done: "suspended", requires: "running", filter: .running, containers: true, dangerous: false),
-        Action(verb: "resume", gerund: "resuming", done: "resumed", requires: nil, filter: .any, containers: true, dangerous: false),
+        Action(verb: "start", gerund: "starting", done: "started", requires: "stopped", filter: .stopped, containers: true, dangerous: false, abstract: "Start stopped guests"),
+        Action(verb: "stop", gerund: "stopping", done: "stopped", requires: "running", filter: .running, containers: true, dangerous: true, abstract: "Stop guests at once (like pulling the plug; asks first)"),
+        Action(verb: "shutdown", gerund: "shutting down", done: "shut down", requires: "running", filter: .running, containers: true, dangerous: false, abstract: "Shut guests down cleanly (ACPI / init), optionally force-stopping after a timeout"),
+        Action(verb: "reboot", gerund: "rebooting", done: "rebooted", requires: "running", filter: .running, containers: true, dangerous: false, abstract: "Reboot running guests cleanly"),
+        Action(verb: "reset", gerund: "resetting", done: "reset", requires: "running", filter: .running, containers: false, dangerous: true, abstract: "Hard-reset running VMs (asks first; not for containers)"),
+        Action(verb: "suspend", gerund: "suspending", done: "suspended", requires: "running", filter: .running, containers: true, dangerous: false, abstract: "Suspend running guests (VMs pause in memory)"),
+        Action(verb: "resume", gerund: "resuming", done: "resumed", requires: nil, filter: .any, containers: true, dangerous: false, abstract: "Resume paused or suspended guests"),
     ]
 
     static let all: [CommandSpec] = actions.map(spec)
@@ -52,7 +53,7 @@ enum LifecycleCommands {
         if action.verb == "shutdown" { examples.append("shutdown pool:prod --timeout 120 --force-stop") }
         return CommandSpec(
             name: action.verb, group: .lifecycle,
-            abstract: "\(action.gerund.prefix(1).uppercased() + action.gerund.dropFirst()) guests" + (action.containers ? "" : " (VMs only)"),
+            abstract: action.abstract,
             discussion: "Bulk targets run concurrently (a few at a time), one summary line per guest. Waits for each task unless --no-wait.",
             examples: examples,
             arguments: [ArgumentSpec("TARGET", help: targetHelp, completion: .guests(action.filter), optional: true)],

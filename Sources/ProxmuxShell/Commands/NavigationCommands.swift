@@ -66,16 +66,11 @@ enum NavigationCommands {
         let looksLikePath = target.contains("/") || target == "." || target == ".."
             || (Int(target) == nil && isChildName(target, of: base))
         if !looksLikePath {
-            do {
-                let guest = try inv.resolveGuest(target)
-                return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
-            } catch let notGuest as ShellError {
-                // `cd pve1` from anywhere: a node name that is no guest's name goes to the node.
-                guard Int(target) == nil else { throw notGuest }
-                let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources", [("type", "node")]))
-                guard snapshot.nodeNames.contains(target) else { throw notGuest }
-                return (.node(target), nil)
-            }
+            // A bare word names a node (`cd pve1` from anywhere) or a guest; one resources read decides.
+            let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources"))
+            if Int(target) == nil, snapshot.nodeNames.contains(target) { return (.node(target), nil) }
+            let guest = try TargetResolver(guests: snapshot.guests).resolveOne(target)
+            return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
         }
         let path = try parsedPath(target, from: base)
         // Names below the fixed tree are checked against the cluster (one request).

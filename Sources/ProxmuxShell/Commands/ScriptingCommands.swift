@@ -181,10 +181,13 @@ enum ScriptingVerbs {
         }
     }
 
-    /// Settings first, then variables sorted by name, as `NAME=value` lines.
+    /// Settings first, then variables sorted by name, as `NAME=value` lines. Values of variables
+    /// named like secrets are hidden (`set NAME` still shows one on request).
     private static func listing(_ session: Session) -> String {
         var lines = settingNames.map { "\($0) \(settingValue($0, session))" }
-        lines += session.variables.keys.sorted().map { "\($0)=\(session.variables[$0] ?? "")" }
+        lines += session.variables.keys.sorted().map { name in
+            "\(name)=" + (HistoryPolicy.isSecretName(name) ? "(hidden)" : session.variables[name] ?? "")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -155,15 +155,18 @@ struct Completer {
         let kindHead = kindOnly.map { $0.short + ":" } ?? ""
         // One pass over the cached guests; ids are only formatted when the prefix could be one.
         let mayBeID = idPrefix.allSatisfy(\.isNumber)
+        // Byte-wise prefix tests: names are compared as typed, and this is the hot loop at 10,000 guests.
+        let nameBytes = Array(prefix.utf8)
+        let idBytes = Array(idPrefix.utf8)
         for guest in snapshot.guests where accepts(guest) {
             if let kindOnly, guest.kind != kindOnly { continue }
             if mayBeID {
                 let id = String(guest.vmid)
-                if id.hasPrefix(idPrefix) {
+                if id.utf8.starts(with: idBytes) {
                     out.append(Completion(head + kindHead + id, detail: "\(guest.name) \(guest.kind.short) \(guest.status) on \(guest.node)"))
                 }
             }
-            if kindOnly == nil, !guest.name.isEmpty, guest.name.hasPrefix(prefix) {
+            if kindOnly == nil, !guest.name.isEmpty, guest.name.utf8.starts(with: nameBytes) {
                 out.append(Completion(head + guest.name, detail: "\(guest.kind.short) \(guest.vmid) \(guest.status) on \(guest.node)"))
             }
         }
@@ -204,6 +207,10 @@ struct Completer {
             Completion(dirPart + name + (isDir ? "/" : ""), detail: detail, appendSpace: !isDir)
         }
         if dirPart.isEmpty, "..".hasPrefix(leaf), !leaf.isEmpty { out.append(Completion("../", appendSpace: false)) }
+        // `cd pve1` works from anywhere, so bare node names are offered too.
+        if dirPart.isEmpty, dir != .nodes {
+            out += (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(leaf) }.map { Completion($0, detail: "node") }
+        }
         return out
     }
 

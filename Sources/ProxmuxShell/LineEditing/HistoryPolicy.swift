@@ -13,6 +13,12 @@ public enum HistoryPolicy {
 
     public static func mayRecord(_ line: String) -> Bool { !containsSecret(line) }
 
+    /// A variable name that suggests a secret (PASS, SECRET, TOKEN, TICKET in any case).
+    public static func isSecretName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["pass", "secret", "token", "ticket"].contains(where: lower.contains)
+    }
+
     public static func containsSecret(_ line: String) -> Bool {
         let expander = Expander(variables: [:], arguments: [])
         var commands: [[String]]
@@ -27,10 +33,7 @@ public enum HistoryPolicy {
     }
 
     private static func commandCarriesSecret(_ words: [String]) -> Bool {
-        if words.count >= 2, words[0].lowercased() == "set" {
-            let name = words[1].lowercased()
-            if ["pass", "secret", "token", "ticket"].contains(where: name.contains) { return true }
-        }
+        if words.count >= 2, words[0].lowercased() == "set", isSecretName(words[1]) { return true }
         return words.contains(where: wordCarriesSecret)
     }
 

@@ -11,10 +11,10 @@ import Glibc
 ///   `HistoryPolicy` keeps lines with secrets out of it.
 /// - Prompt colours are wrapped in `Prompt.escapeMarker` and passed with `EL_PROMPT_ESC`, so
 ///   libedit does not count them as columns.
-/// - Characters are read by our own `EL_GETCFN` function: when Ctrl-C raises the interrupt
-///   flag, the blocking `read` returns `EINTR` (no `SA_RESTART`) and the function makes
-///   `el_gets` give up, which drops the line. libedit's own read would retry once and swallow
-///   the first Ctrl-C.
+/// - Ctrl-C: SIGINT is routed to the session's `InterruptFlag` without `SA_RESTART`, so
+///   libedit's blocking `read` fails with `EINTR` and `el_gets` returns nothing; the raised flag
+///   tells that apart from Ctrl-D, and the typed line is dropped. (libedit's `EL_SIGNAL` mode is
+///   left off: it would install its own handlers and re-raise to the process group.)
 /// - C callbacks reach this object through `EL_CLIENTDATA` (`Unmanaged`), never a global.
 public final class LibeditReader: LineReader {
     /// Where and how much history to keep.
@@ -37,9 +37,8 @@ public final class LibeditReader: LineReader {
     private let historyFile: HistoryFile?
     private var editLine: OpaquePointer?
     private var history: OpaquePointer?
+    private var streams: [UnsafeMutablePointer<FILE>] = []
     private var promptBuffer: UnsafeMutablePointer<CChar>?
-    private var decoder = mbstate_t()
-    private let inputFD: Int32 = 0
     /// Answers TAB and builds the prompt; set once the command layer exists.
     public weak var executor: CommandExecutor?
     /// Variables for expanding `$NAME` in the words handed to completion.
@@ -49,14 +48,15 @@ public final class LibeditReader: LineReader {
         self.console = console
         self.interrupt = interrupt
         self.historyFile = historyFile
-        let input = fdopen(0, "r")
-        let output = fdopen(1, "w")
-        let errors = fdopen(2, "w")
+        // libedit wants FILE streams; give it duplicates so closing them leaves 0/1/2 open.
+        let input = fdopen(dup(0), "r")
+        let output = fdopen(dup(1), "w")
+        let errors = fdopen(dup(2), "w")
+        streams = [input, output, errors].compactMap { $0 }
         guard let input, let output, let errors, let el = el_init(programName, input, output, errors) else { return }
         editLine = el
         cedit_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
         cedit_set_prompt(el, { el in LibeditReader.from(el)?.promptBuffer }, CChar(Prompt.escapeMarker.asciiValue ?? 1))
-        cedit_set_getc(el, { el, out in LibeditReader.from(el)?.readCharacter(into: out) ?? -1 })
         cedit_set_editor(el, "emacs")
 
         if let h = history_init() {
@@ -87,6 +87,8 @@ public final class LibeditReader: LineReader {
         }
         free(promptBuffer)
         promptBuffer = nil
+        streams.forEach { fclose($0) }
+        streams = []
     }
 
     private static func from(_ el: OpaquePointer?) -> LibeditReader? {
@@ -149,33 +151,6 @@ public final class LibeditReader: LineReader {
     }
 
     // MARK: - callbacks
-
-    /// `EL_GETCFN`: one character from the terminal, decoded from UTF-8 with the C locale.
-    /// Returns 1 with a character, 0 at end of input, -1 when Ctrl-C interrupted the read.
-    private func readCharacter(into out: UnsafeMutablePointer<wchar_t>?) -> Int32 {
-        var byte: CChar = 0
-        while true {
-            let n = read(inputFD, &byte, 1)
-            if n == 0 { return 0 }
-            if n < 0 {
-                if errno == EINTR && !interrupt.isRaised { continue }
-                return -1
-            }
-            var wide: wchar_t = 0
-            let used = Int(mbrtowc(&wide, &byte, 1, &decoder)) // size_t imports as Int here
-            switch used {
-            case 0, 1:
-                out?.pointee = wide
-                return 1
-            case -2:
-                continue // more bytes of this character follow
-            default:
-                decoder = mbstate_t() // invalid sequence: drop it and start over
-                out?.pointee = 0xFFFD
-                return 1
-            }
-        }
-    }
 
     /// TAB: ask the executor, insert the common prefix or list the candidates.
     private func completeAtCursor() -> UInt8 {

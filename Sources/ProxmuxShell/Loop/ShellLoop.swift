@@ -46,6 +46,9 @@ public final class ShellLoop: ScriptRunner {
     /// `source` nesting limit (a file sourcing itself fails with a clear error, not a crash).
     public static let maxDepth = 32
     private var depth = 0
+    /// Status of a `source` that failed inside the current command: its errors are already
+    /// printed, so the loop counts the failure without printing whatever the executor made of it.
+    private var reportedStatus: Int32?
 
     public init(session: Session, executor: CommandExecutor, console: Console) {
         self.session = session
@@ -143,19 +146,20 @@ public final class ShellLoop: ScriptRunner {
         let line = firstLine + command.position.line - 1
         let location = SourceLocation(source: source.name, line: line, column: command.position.column)
         session.interrupt.clear()
+        reportedStatus = nil
+        defer { reportedStatus = nil }
         do {
             try executor.execute(words: words.map(\.text), at: location)
             console.flush()
             return ExitStatus.success
-        } catch let failure as ReportedFailure {
-            console.flush()
-            return failure.status
         } catch let error as SyntaxError {
             return report(error, source: source, firstLine: firstLine, lines: lines)
         } catch {
             console.flush()
+            // A failed `source` (the executor may have wrapped its ReportedFailure).
+            if let status = reportedStatus ?? (error as? ReportedFailure)?.status { return status }
             console.error(prefix(source, line) + String(describing: error))
-            return ExitStatus.commandFailed
+            return (error as? ShellError)?.isUsage == true ? ExitStatus.usage : ExitStatus.commandFailed
         }
     }
 
@@ -188,6 +192,8 @@ public final class ShellLoop: ScriptRunner {
         let saved = session.arguments
         if let arguments { session.arguments = arguments }
         defer { if arguments != nil { session.arguments = saved } }
-        return run(file)
+        let status = run(file)
+        reportedStatus = status == ExitStatus.success ? nil : status
+        return status
     }
 }

@@ -46,6 +46,20 @@ public final class Console {
         }
     }
 
+    /// UTF-8 bytes to standard output (large renderings are built as bytes, not Strings).
+    public func write(bytes: [UInt8]) {
+        if captured != nil {
+            captured?.out += String(decoding: bytes, as: UTF8.self)
+            return
+        }
+        if outBuffer.isEmpty, bytes.count >= 64 * 1024 {
+            writeAll(outFD, bytes)
+            return
+        }
+        outBuffer.append(contentsOf: bytes)
+        if outBuffer.count >= 64 * 1024 { flush() }
+    }
+
     public func line(_ text: String = "", to stream: Stream = .out) { write(text + "\n", to: stream) }
 
     /// An error line on stderr.

@@ -32,8 +32,16 @@ public enum ShellEnvironment {
         session.console = console
         session.profileName = profile ?? environment["PROXMUX_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "pmx"
         if session.settings.interactive, session.prompter == nil { session.prompter = PlainPrompter(console: console) }
-        session.connect = { [weak session] in
-            let resolved = try ProfileResolver.resolve(profileName: profile, environment: environment, askPassword: askPassword)
+        // At a terminal the prompt should name the real profile from the start: read the config now
+        // (no network). If that needs a password or fails, the first command resolves it and reports.
+        var early: ResolvedProfile?
+        if session.settings.interactive, let resolved = try? ProfileResolver.resolve(profileName: profile, environment: environment) {
+            early = resolved
+            session.profileName = resolved.name
+            if session.ssh == nil, let user = resolved.sshUser { session.ssh = SSHAccess(user: user) }
+        }
+        session.connect = { [weak session, early] in
+            let resolved = try early ?? ProfileResolver.resolve(profileName: profile, environment: environment, askPassword: askPassword)
             var clientInteraction = interaction
             if clientInteraction.otpProvider == nil { clientInteraction.otpProvider = resolved.otpProvider }
             if let session {

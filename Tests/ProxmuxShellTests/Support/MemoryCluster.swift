@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import ProxmoxAPI
 import Glibc
 #endif
 import ProxmoxAPI

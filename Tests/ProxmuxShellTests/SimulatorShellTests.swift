@@ -1,0 +1,121 @@
+import Testing
+import ProxmoxAPI
+import PVESchema
+import PVESim
+@testable import ProxmuxShell
+
+/// Every verb of the command layer against the simulated cluster, over HTTP with the real client.
+@Suite struct SimulatorShellTests {
+    @Test func listingGuestsIsOneRequestAtAnySize() throws {
+        let shell = try SimulatedShell(extraGuests: 10_000)
+        defer { shell.stop() }
+        let out = try shell.run("ls /vms")
+        #expect(out.split(separator: "\n").count == 1 + 11 + 10_000)
+        #expect(shell.cluster.calls.count == 1)
+        #expect(shell.cluster.calls.first?.1 == "/cluster/resources")
+    }
+
+    @Test func navigationAndPrompt() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        try shell.run("cd pve3")
+        #expect(shell.session.context.path == .node("pve3"))
+        try shell.run("cd ../pve1")
+        let vms = try shell.run("ls vms")
+        #expect(vms.contains("web01") && vms.contains("dns01") && !vms.contains("web02"))
+        #expect(try shell.run("ls cts").contains("ci-runner"))
+        try shell.run("cd web02")
+        #expect(shell.dispatcher.promptSegments() == PromptSegments(profile: "sim", path: "/nodes/pve2/101", selection: "web02"))
+        #expect(try shell.run("ls").contains("scsi0"))
+        try shell.run("cd /storage/nas")
+        #expect(try shell.run("ls").contains("vzdump-qemu-101"))
+        #expect(try shell.run("ls /nodes/pve1/network").contains("vmbr1"))
+        #expect(try shell.run("ls /nodes/pve1/disks").contains("/dev/nvme0n1"))
+        #expect(try shell.run("ls /pools/prod").contains("web01"))
+        #expect(try shell.run("ls /access/users").contains("alice@pve"))
+        #expect(try shell.run("ls /tasks").contains("STARTED") )
+        #expect(shell.failure("cd /nodes/pve7")?.contains("nodes: pve1, pve2, pve3") == true)
+    }
+
+    @Test func targetsResolveAgainstTheSeed() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let out = try shell.run("stop tag:web --dry-run")
+        #expect(out.contains("/nodes/pve1/qemu/100/status/stop") && out.contains("/nodes/pve2/qemu/101/status/stop")
+                && out.contains("/nodes/pve2/lxc/201/status/stop"))
+        let pool = try shell.run("shutdown pool:prod --dry-run")
+        #expect(pool.contains("qemu/102/status/shutdown"))
+        #expect(try shell.run("start win-*,ct:202 --dry-run").contains("lxc/202/status/start"))
+        #expect(shell.cluster.mutatingCalls.isEmpty)
+    }
+
+    @Test func lifecycleWaitsReportsAndChangesState() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let out = try shell.run("start 103")
+        #expect(out.contains("starting vm 103 (win-build) on pve3"))
+        #expect(out.contains("vm 103 (win-build) on pve3: started"))
+        #expect(shell.cluster.guestStatus(103) == "running")
+        let failed = try #require(shell.failure("start broken"))
+        #expect(failed.contains("vm 110 (broken) on pve3: start failed"), "\(failed)")
+        #expect(shell.failure("stop 103") == "refusing to stop vm 103 without --yes")
+        #expect(shell.cluster.guestStatus(103) == "running")
+        let bulk = try shell.run("shutdown node:pve1 --timeout 30")
+        #expect(bulk.contains("vm 100 (web01) on pve1: shut down") && bulk.contains("ct 200 (dns01) on pve1: shut down"))
+        #expect(shell.cluster.guestStatus(100) == "stopped" && shell.cluster.guestStatus(102) == "stopped")
+        #expect(shell.cluster.guestStatus(101) == "running")
+        try shell.run("suspend 101")
+        #expect(shell.cluster.guestStatus(101) == "paused" || shell.cluster.guestStatus(101) == "running")
+    }
+
+    @Test func dryRunLeavesTheClusterUnchanged() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let out = try shell.run("stop node:pve2 --dry-run")
+        #expect(out.contains("dry run: POST /nodes/pve2/qemu/101/status/stop"))
+        #expect(shell.cluster.mutatingCalls.isEmpty)
+        #expect(shell.cluster.guestStatus(101) == "running")
+        let raw = try shell.run("api create /pools poolid=lab --dry-run")
+        #expect(raw.contains("dry run: POST /pools poolid=lab"))
+        #expect(shell.cluster.mutatingCalls.isEmpty)
+    }
+
+    @Test func showStatusAndRawAPI() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let show = try shell.run("show web01")
+        #expect(show.contains("disks:") && show.contains("scsi0:") && show.contains("network:") && show.contains("net0:"))
+        #expect(try shell.run("show pve1").contains("pveversion"))
+        #expect(try shell.run("show local-lvm").contains("lvmthin"))
+        let status = try shell.run("status")
+        #expect(status.contains("pve3") && status.contains("Guests: 11"))
+        let json = try JSON.parse(try shell.run("api get /nodes/pve1/qemu/100/config -o json"))
+        #expect(json["name"]?.string == "web01")
+        let yaml = try shell.run("ls /nodes -o yaml")
+        #expect(yaml.contains("node: pve1"))
+        try shell.run("api create /pools poolid=qa")
+        #expect(try shell.run("ls /pools").contains("qa"))
+    }
+
+    @Test func completionFromTheLiveCluster() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        #expect(shell.complete(["start"], "") .contains("win-build"))
+        #expect(!shell.complete(["start"], "").contains("web01"), "running guests are not offered to start")
+        #expect(shell.complete(["stop"], "web") == ["web01", "web02"])
+        #expect(shell.complete(["show"], "pool:p") == ["pool:prod"])
+        #expect(shell.complete(["cd"], "/storage/") .contains("/storage/nas"))
+        #expect(shell.complete(["cd"], "pve") == ["pve1", "pve2", "pve3"])
+        try shell.run("cd 102")
+        #expect(shell.complete(["show"], "") .contains("db01"))
+    }
+
+    @Test func badInputChangesNothing() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        for line in ["strat 100", "stop 100 --force", "shutdown 100 --timeout soon", "ls -o xml", "start", "start nosuch", "api set /nodes/pve1/qemu/100/config memory"] {
+            #expect(shell.failure(line) != nil, "\(line)")
+        }
+        #expect(shell.cluster.mutatingCalls.isEmpty)
+    }
+}
