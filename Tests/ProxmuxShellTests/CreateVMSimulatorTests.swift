@@ -6,7 +6,7 @@ import Testing
 
 /// The seeded simulated cluster (`SimulatedCluster`) behind the real HTTP front, reached with the
 /// real client. Stopped when released.
-final class SimulatedShell {
+final class TaskSimShell {
     let simulator: Simulator
     let session: Session
     let dispatcher: CommandDispatcher
@@ -48,7 +48,7 @@ final class SimulatedShell {
 }
 
 @Test func createVMFromFlagsAgainstTheSimulator() throws {
-    let shell = try SimulatedShell()
+    let shell = try TaskSimShell()
     let out = try shell.run("create vm --node pve1 --name web05 --memory 1024 --storage local-lvm --disk-size 8 --bridge vmbr1 --vlan 20")
     #expect(out.contains("create vm 105 (web05): OK"))
     let config = try shell.api().get("/nodes/pve1/qemu/105/config")
@@ -63,7 +63,7 @@ final class SimulatedShell {
 }
 
 @Test func createVMRejectsBadFlagsAgainstTheSimulator() throws {
-    let shell = try SimulatedShell()
+    let shell = try TaskSimShell()
     #expect(shell.failure("create vm --node pve1 --name x --vmid 100")
         == "--vmid: VM id 100 is taken by vm 100 (web01) on pve1; the next free id is 105")
     #expect(shell.failure("create vm --node pve1 --name x --storage local")?
@@ -93,7 +93,7 @@ struct SimFormatCase: Sendable, CustomStringConvertible {
                   error: "--disk-format: format 'qcow2' is not possible on tank (type zfspool); valid: raw"),
 ])
 func diskFormatPerStorageTypeAgainstTheSimulator(_ c: SimFormatCase) throws {
-    let shell = try SimulatedShell()
+    let shell = try TaskSimShell()
     let format = c.format.map { " --disk-format \($0)" } ?? ""
     let line = "create vm --node pve1 --name f1 --storage \(c.storage)\(format) --dry-run"
     if let error = c.error {
@@ -114,14 +114,14 @@ private let simAnswers: [String?] = [
     var answers = simAnswers
     answers.replaceSubrange(3...3, with: ["debian-12.8.0-amd64-netinst.iso", SimSeed.debianISO])
     let prompter = ScriptedPrompter(answers)
-    let shell = try SimulatedShell(interactive: true, prompter: prompter)
+    let shell = try TaskSimShell(interactive: true, prompter: prompter)
     let out = try shell.run("create vm --dry-run")
     #expect(shell.console.capturedOutput.err.contains("'debian-12.8.0-amd64-netinst.iso' is on several storages: local:iso/debian-12.8.0-amd64-netinst.iso, nas:iso/debian-12.8.0-amd64-netinst.iso; give the full volume id"))
     let recorded = out.split(separator: "\n").filter { $0.hasPrefix("dry run: POST") }
     #expect(recorded.count == 1, "\(out)\n\(shell.console.capturedOutput.err)")
     let same = try #require(out.split(separator: "\n").first { $0.hasPrefix("same as: ") })
     // The printed line, run as a script line would be (not interactive, no questions), records the same request.
-    let replay = try SimulatedShell()
+    let replay = try TaskSimShell()
     let replayOut = try replay.run(String(same.dropFirst("same as: ".count)) + " --dry-run")
     #expect(replayOut.split(separator: "\n").filter { $0.hasPrefix("dry run: POST") } == recorded)
     #expect(recorded.first?.contains("ide2=local:iso/debian-12.8.0-amd64-netinst.iso,media=cdrom") == true)
@@ -130,7 +130,7 @@ private let simAnswers: [String?] = [
 
 @Test func abortedWizardCreatesNothingOnTheSimulator() throws {
     let prompter = ScriptedPrompter(Array(simAnswers.prefix(8)) + [nil])
-    let shell = try SimulatedShell(interactive: true, prompter: prompter)
+    let shell = try TaskSimShell(interactive: true, prompter: prompter)
     let out = try shell.run("create vm")
     #expect(out.contains("cancelled; nothing was created"))
     #expect(throws: (any Error).self) { try shell.api().get("/nodes/pve1/qemu/105/config") }

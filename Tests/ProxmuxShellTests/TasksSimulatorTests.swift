@@ -8,7 +8,7 @@ import Testing
 @testable import ProxmuxShell
 
 @Test func failedTaskIsShownWithItsLogLines() throws {
-    let shell = try SimulatedShell()
+    let shell = try TaskSimShell()
     // The simulator fails the creation of a VM named "broken" after writing part of its log.
     let message = try #require(shell.failure("create vm --node pve1 --name broken --disk-size 8"))
     let lines = message.split(separator: "\n").map(String.init)
@@ -19,7 +19,7 @@ import Testing
 }
 
 @Test func waitReportsAFailedBackgroundTask() throws {
-    let shell = try SimulatedShell()
+    let shell = try TaskSimShell()
     // VM 110 "broken": its start task fails.
     let started = try shell.run("start 110 --no-wait")
     let upid = try #require(started.split(separator: " ").first { $0.hasPrefix("UPID:") }.map { String($0).trimmingBlanks() })
@@ -31,7 +31,7 @@ import Testing
 }
 
 @Test func noWaitThenNoticeBeforeALaterPromptAndRunningCount() throws {
-    let shell = try SimulatedShell(taskSeconds: 0.4)
+    let shell = try TaskSimShell(taskSeconds: 0.4)
     let out = try shell.run("create vm --node pve2 --name bg1 --no-wait")
     #expect(out.contains("UPID:pve2:"))
     #expect(shell.dispatcher.promptSegments().runningTasks == 1)
@@ -42,7 +42,7 @@ import Testing
 }
 
 @Test func tasksListFiltersAgainstTheSimulator() throws {
-    let shell = try SimulatedShell(taskSeconds: 5)
+    let shell = try TaskSimShell(taskSeconds: 5)
     try shell.run("create vm --node pve1 --name t1 --no-wait")
     let running = try shell.run("tasks --status running -o json")
     let rows = try #require(try JSON.parse(running).array)
@@ -57,7 +57,7 @@ import Testing
 }
 
 @Test func taskLogFollowPrintsUntilTheTaskEnds() throws {
-    let shell = try SimulatedShell(taskSeconds: 0.5)
+    let shell = try TaskSimShell(taskSeconds: 0.5)
     let started = try shell.run("create vm --node pve1 --name follow1 --no-wait")
     let upid = try #require(started.split(separator: "\n").first { $0.hasPrefix("UPID:") }.map(String.init))
     let log = try shell.run("task log \(upid) --follow")
