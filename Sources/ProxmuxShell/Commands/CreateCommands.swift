@@ -41,8 +41,10 @@ public enum CreateCommands {
         let response = try apiCall("creating VM \(vmid)") { try env.client.request(.post, request.path, request.params) }
         env.invalidateCache()
         if outcome.prompted { env.console.line("same as: \(equivalent)") }
-        guard !env.settings.dryRun, let upid = response.string, UPID(upid) != nil else {
-            return .message(env.settings.dryRun ? "dry run: nothing was created" : "\(label): requested")
+        // `--dry-run` on the command line as well as the session setting: the request was recorded, not sent.
+        let dryRun = env.settings.dryRun || inv.isDryRun
+        guard !dryRun, let upid = response.string, UPID(upid) != nil else {
+            return .message(dryRun ? "dry run: nothing was created" : "\(label): requested")
         }
         let result = try env.watcher().watch(upid, label: label, mode: TaskEnvironment.waitMode(inv))
         return try TaskWatcher.output(for: result, label: label)

@@ -108,7 +108,8 @@ public enum TaskCommands {
         let running = status["status"]?.string != "stopped"
         let exit = status["exitstatus"]?.string
         let start = status["starttime"]?.int ?? ref.startTime
-        let end = running ? TaskTime.now() : (status["endtime"]?.int ?? TaskTime.now())
+        // The status answer has no end time; a finished task's row in the node's task list has.
+        let end: Int64? = running ? TaskTime.now() : (status["endtime"]?.int ?? endTime(of: ref, using: env.client))
         var record: [(String, JSON)] = [
             ("upid", .string(ref.raw)), ("node", .string(ref.node)), ("type", .string(status["type"]?.string ?? ref.type)),
             ("id", .string(status["id"]?.string ?? ref.id)), ("user", .string(status["user"]?.string ?? ref.user)),
@@ -117,7 +118,9 @@ public enum TaskCommands {
         if let exit { record.append(("exitstatus", .string(exit))) }
         if !running, let exit { record.append(("result", .string(TaskExitStatus.isSuccess(exit) ? "ok" : "failed"))) }
         record.append(("started", .string(TaskTime.format(start))))
-        record.append(("duration", .string(ProgressDisplay.duration(Double(max(0, end - start))) + (running ? " so far" : ""))))
+        if let end {
+            record.append(("duration", .string(ProgressDisplay.duration(Double(max(0, end - start))) + (running ? " so far" : ""))))
+        }
         if let progress, let fraction = progress.fraction {
             var text = "\(Int((fraction * 100).rounded()))%"
             if let done = progress.doneBytes, let total = progress.totalBytes {
@@ -127,6 +130,14 @@ public enum TaskCommands {
         }
         record.append(("loglines", .int(Int64(reader.linesRead))))
         return .record(.object(record))
+    }
+
+    /// End time of a finished task from `/nodes/{node}/tasks` (nil when the list does not hold it any more).
+    static func endTime(of ref: UPID, using client: TaskCalls) -> Int64? {
+        var query = [("typefilter", ref.type), ("source", "archive"), ("limit", "1000")]
+        if Int(ref.id) != nil { query.append(("vmid", ref.id)) }
+        let rows = (try? client.get("/nodes/\(ref.node)/tasks", query))?.array ?? []
+        return rows.first { $0["upid"]?.string == ref.raw }?["endtime"]?.int
     }
 
     public static func runLog(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
@@ -176,7 +187,7 @@ public enum TaskCommands {
             let result = try watcher.watch(target.upid, label: target.label, mode: .wait)
             switch result {
             case .finished(let end):
-                env.console.line("\(target.label): \(end.succeeded ? end.exitStatus : "failed: " + end.exitStatus)")
+                env.console.line(end.succeeded ? "\(target.label): \(end.exitStatus)" : TaskWatcher.failureReport(end, label: target.label))
                 if !end.succeeded { failures.append("\(target.label): \(end.exitStatus)") }
             case .stoppedWaiting, .background:
                 return .nothing

@@ -163,6 +163,7 @@ public enum OuterCommandLine {
             let reader = LibeditReader(console: console, interrupt: session.interrupt, history: .inHome())
             reader.expander = { Expander(variables: session.variables, arguments: session.arguments) }
             lineEditor = reader
+            session.prompter = LineReaderPrompter(reader: reader, console: console)
             source = reader.source(promptColor: settings.color)
         } else {
             source = ReaderSource(

@@ -102,6 +102,16 @@ public final class TaskWatcher {
         }
     }
 
+    /// `LABEL failed: EXIT`, the last lines of the task log, and how to read all of it.
+    public static func failureReport(_ end: TaskEnd, label: String) -> String {
+        var message = "\(label) failed: \(end.exitStatus)"
+        let lines = end.logTail.filter { !$0.isEmpty && $0 != "TASK ERROR: \(end.exitStatus)" }
+        if !lines.isEmpty {
+            message += "\ntask log (last lines):\n" + lines.map { "  " + $0 }.joined(separator: "\n")
+        }
+        return message + "\nfull log: task log \(end.ref.raw)"
+    }
+
     /// What a verb returns after `watch`: a line on success or in the background; a thrown error
     /// with the end of the log when the task failed (so scripts stop there).
     public static func output(for result: TaskWatchResult, label: String) throws -> CommandOutput {
@@ -109,13 +119,7 @@ public final class TaskWatcher {
         case .finished(let end) where end.succeeded:
             return .message("\(label): \(end.exitStatus)")
         case .finished(let end):
-            var message = "\(label) failed: \(end.exitStatus)"
-            let lines = end.logTail.filter { !$0.isEmpty && $0 != "TASK ERROR: \(end.exitStatus)" }
-            if !lines.isEmpty {
-                message += "\ntask log (last lines):\n" + lines.map { "  " + $0 }.joined(separator: "\n")
-            }
-            message += "\nfull log: task log \(end.ref.raw)"
-            throw ShellError(message)
+            throw ShellError(failureReport(end, label: label))
         case .stoppedWaiting(let ref):
             return .message(ref.raw)
         case .background(let ref):

@@ -127,6 +127,9 @@ public enum CreateVMWizard {
                     // A bare file name picks the one ISO of that name.
                     let named = isos.filter { $0.value.hasSuffix("/" + answer) }
                     if named.count == 1 { return named[0].value }
+                    if named.count > 1 {
+                        throw ShellError("'\(answer)' is on several storages: " + named.map(\.value).joined(separator: ", ") + "; give the full volume id")
+                    }
                     let list = isos.isEmpty ? "there are none on \(node(a))" : "available: " + isos.map(\.value).joined(separator: ", ")
                     throw ShellError("no ISO image '\(answer)' on \(node(a)); \(list) (or none)")
                 }),
