@@ -17,10 +17,12 @@ cleanup() {
     [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
     rm -rf "$workdir"
 }
-trap cleanup EXIT INT TERM
+# Not on INT: Ctrl-C at the proxmux prompt only clears the line and must not end the cluster.
+trap cleanup EXIT TERM
 
 mkfifo "$workdir/sim.out"
-"$bin/pve-sim" --port 0 --task-seconds "${PVE_SIM_TASK_SECONDS:-2}" >"$workdir/sim.out" &
+# Its own session, so the terminal's Ctrl-C reaches proxmux only.
+setsid "$bin/pve-sim" --port 0 --task-seconds "${PVE_SIM_TASK_SECONDS:-2}" >"$workdir/sim.out" &
 sim_pid=$!
 read -r banner <"$workdir/sim.out"
 url="$(sed -n 's/.*listening on \(https:\/\/[0-9.:]*\).*/\1/p' <<<"$banner")"
