@@ -81,7 +81,8 @@ final class TmuxShell {
     init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil) throws {
         home = try TempDirectory.make()
         if let editrc { try TempDirectory.write(editrc, to: home + "/.editrc") }
-        let command = "env HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path); echo EXIT=$?; sleep 60"
+        // -u NO_COLOR: the runner may export it; colour is decided by `extraEnvironment` alone.
+        let command = "env -u NO_COLOR HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path); echo EXIT=$?; sleep 60"
         // The tmux server daemonises and keeps inherited descriptors: give it no pipes to hold.
         try tmux(["new-session", "-d", "-x", "120", "-y", "30", command], capture: false)
         try waitFor { $0.contains("pmx ") }

@@ -108,19 +108,18 @@ struct Completer {
         case .isos: return storageContent(prefix, content: "iso")
         case .containerTemplates: return storageContent(prefix, content: "vztmpl")
         case .upids:
+            // Recent tasks with type, guest and start time beside them, as `task` verbs show them.
             let list = session.cache.extra("upids") {
-                try (session.api().get("/cluster/tasks").array ?? []).compactMap { row in
-                    row["upid"]?.string.map { Completion($0, detail: [row["type"]?.string, row["id"]?.string, row["status"]?.string].compactMap { $0 }.joined(separator: " ")) }
-                }
+                TaskCompletion.candidates(prefix: "", rows: (try session.api().get("/cluster/tasks").array ?? []).compactMap(TaskRow.init))
             }
             return list.filter { $0.value.hasPrefix(prefix) }
         }
     }
 
-    /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
     /// How many candidates get a detail: more than a TAB listing ever shows.
     static let detailedCandidates = 200
 
+    /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
     private func guests(_ fullPrefix: String, filter: GuestFilter) -> [Completion] {
         // In a list (`101,web`) only the part after the last comma is completed.
         let head: String
