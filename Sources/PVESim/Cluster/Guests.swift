@@ -554,6 +554,26 @@ extension ClusterState {
         guests[vmid]?.pool = pool
     }
 
+    /// End of a successful create or restore task: the guest joins its pool, loses the `create`
+    /// lock and starts when asked to.
+    func finishCreation(vmid: Int, pool: String?, startAfter: Bool, at now: Double) {
+        addToPool(pool, vmid: vmid)
+        updateGuest(vmid) { g in
+            g.config["lock"] = nil
+            if startAfter {
+                g.power = .running
+                g.startedAt = now
+            }
+        }
+    }
+
+    /// A failed create or restore leaves nothing behind: the guest and its new volumes go.
+    func discardCreation(vmid: Int, volumes: [String], node: String) {
+        guests[vmid] = nil
+        for volid in volumes { removeVolume(volid, node: node) }
+        changed()
+    }
+
     /// Progress lines of a copy: `transferred 1.0 GiB of 8.0 GiB (12.50%)`.
     func transferLines(_ size: Int64, steps: Int = 8) -> [String] {
         (0...steps).map { step in

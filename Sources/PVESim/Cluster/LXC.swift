@@ -78,18 +78,10 @@ extension ClusterState {
             node: node, type: restore ? "vzrestore" : "vzcreate", id: String(vmid), user: call.identity.authid,
             progress: progress, failure: failure, durationFactor: restore ? 2 : 1,
             completion: { s in
-                s.addToPool(pool, vmid: vmid)
-                s.updateGuest(vmid) { g in
-                    g.config["lock"] = nil
-                    if startAfter { g.power = .running; g.startedAt = now }
-                }
+                s.finishCreation(vmid: vmid, pool: pool, startAfter: startAfter, at: now)
                 return nil
             },
-            cleanup: { s in
-                s.guests[vmid] = nil
-                for volid in volumes { s.removeVolume(volid, node: node) }
-                s.changed()
-            }))
+            cleanup: { s in s.discardCreation(vmid: vmid, volumes: volumes, node: node) }))
     }
 
     /// `GET /nodes/{node}/lxc/{vmid}/interfaces`: the addresses a running container has.

@@ -38,21 +38,10 @@ extension ClusterState {
         return .string(startTask(
             node: node, type: "qmcreate", id: String(vmid), user: call.identity.authid, progress: plan.log, failure: failure,
             completion: { s in
-                s.addToPool(pool, vmid: vmid)
-                s.updateGuest(vmid) { g in
-                    g.config["lock"] = nil
-                    if startAfter {
-                        g.power = .running
-                        g.startedAt = now
-                    }
-                }
+                s.finishCreation(vmid: vmid, pool: pool, startAfter: startAfter, at: now)
                 return nil
             },
-            cleanup: { s in
-                s.guests[vmid] = nil
-                for volid in volumes { s.removeVolume(volid, node: node) }
-                s.changed()
-            }))
+            cleanup: { s in s.discardCreation(vmid: vmid, volumes: volumes, node: node) }))
     }
 
     /// Restore of a `vzdump-qemu-*` backup to `vmid`; with `force=1` it replaces a stopped VM on this node.
@@ -123,18 +112,10 @@ extension ClusterState {
             node: node, type: "qmrestore", id: String(vmid), user: call.identity.authid, header: header, progress: progress,
             durationFactor: 3,
             completion: { s in
-                s.addToPool(pool, vmid: vmid)
-                s.updateGuest(vmid) { g in
-                    g.config["lock"] = nil
-                    if startAfter { g.power = .running; g.startedAt = now }
-                }
+                s.finishCreation(vmid: vmid, pool: pool, startAfter: startAfter, at: now)
                 return nil
             },
-            cleanup: { s in
-                s.guests[vmid] = nil
-                for volid in volumes { s.removeVolume(volid, node: node) }
-                s.changed()
-            }))
+            cleanup: { s in s.discardCreation(vmid: vmid, volumes: volumes, node: node) }))
     }
 
     func archivePath(_ volid: String) -> String {
