@@ -84,8 +84,8 @@ final class ManualClock: @unchecked Sendable {
     display.tick()
     display.finish()
     let out = console.capturedOutput.out
-    #expect(out.hasPrefix("\r\u{1B}[2Kcopy [============>           ] 50%  4.0 GiB of 8.0 GiB  100.0 MiB/s  0s"))
-    #expect(out.contains("\r\u{1B}[2Kcopy [============>           ] 50%  4.0 GiB of 8.0 GiB  100.0 MiB/s  3s"))
+    #expect(out.hasPrefix("\r\u{1B}[2Kcopy [============>           ] 50%  4.0 GiB of 8.0 GiB  100 MiB/s  0s"))
+    #expect(out.contains("\r\u{1B}[2Kcopy [============>           ] 50%  4.0 GiB of 8.0 GiB  100 MiB/s  3s"))
     #expect(out.hasSuffix("\r\u{1B}[2K"), "finish clears the line")
     #expect(!out.contains("\n"), "redrawn in place, never a new line")
 }
@@ -97,7 +97,7 @@ final class ManualClock: @unchecked Sendable {
     display.update(sent: 0, of: 100 * mib)
     clock.time += 2
     display.update(sent: 20 * mib, of: 100 * mib)
-    #expect(display.statusText(at: clock.time).contains("20%  20.0 MiB of 100.0 MiB  10.0 MiB/s  2s"))
+    #expect(display.statusText(at: clock.time).contains("20%  20.0 MiB of 100 MiB  10.0 MiB/s  2s"))
 }
 
 @Test func spinnerOnTerminalShowsElapsedTime() {

@@ -20,7 +20,7 @@ private func environment(_ fake: FakeTaskCluster, console: Console = .capturing(
     let result = try env.watcher().watch(upid, label: "backup 100", mode: .wait)
     guard case .finished(let end) = result else { Issue.record("expected finished, got \(result)"); return }
     #expect(end.succeeded)
-    #expect(console.capturedOutput.out.contains("backup 100: 50%  1.5 GiB of 3.0 GiB  300.0 MiB/s"))
+    #expect(console.capturedOutput.out.contains("backup 100: 50%  1.5 GiB of 3.0 GiB  300 MiB/s"))
     #expect(console.capturedOutput.out.contains("backup 100: 100%"))
     #expect(messageText(try TaskWatcher.output(for: result, label: "backup 100")) == "backup 100: OK")
 }

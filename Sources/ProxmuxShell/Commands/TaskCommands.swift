@@ -124,7 +124,7 @@ public enum TaskCommands {
         if let progress, let fraction = progress.fraction {
             var text = "\(Int((fraction * 100).rounded()))%"
             if let done = progress.doneBytes, let total = progress.totalBytes {
-                text += " (\(ByteCount.format(done)) of \(ByteCount.format(total)))"
+                text += " (\(Humanize.bytes(Double(done))) of \(Humanize.bytes(Double(total))))"
             }
             record.append(("progress", .string(text)))
         }

@@ -104,12 +104,12 @@ public final class ProgressDisplay {
             parts.append("\(label): \(percent)")
         }
         if let done = latest.doneBytes, let total = latest.totalBytes {
-            parts.append("\(ByteCount.format(done)) of \(ByteCount.format(total))")
+            parts.append("\(Humanize.bytes(Double(done))) of \(Humanize.bytes(Double(total)))")
         } else if let done = latest.doneBytes {
-            parts.append(ByteCount.format(done))
+            parts.append(Humanize.bytes(Double(done)))
         }
         if let rate = latest.bytesPerSecond ?? computedRate, rate > 0 {
-            parts.append(ByteCount.format(Int64(rate)) + "/s")
+            parts.append(Humanize.bytes(rate) + "/s")
         }
         parts.append(elapsed)
         return parts.joined(separator: "  ")
@@ -148,20 +148,4 @@ public final class ProgressDisplay {
     }
 
     private static func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-}
-
-/// Human-readable byte counts in binary units, as PVE prints them (`1.3 GiB`).
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) B" }
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
-    }
 }

@@ -98,7 +98,7 @@ public final class LiveCreateVMData: CreateVMData {
             }.array ?? []
             for row in rows {
                 guard let volid = row["volid"]?.string else { continue }
-                result.append(Completion(volid, detail: row["size"]?.int.map(ByteCount.format)))
+                result.append(Completion(volid, detail: row["size"]?.int.map { Humanize.bytes(Double($0)) }))
             }
         }
         isoCache[node] = result

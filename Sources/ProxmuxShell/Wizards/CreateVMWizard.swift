@@ -170,7 +170,7 @@ public enum CreateVMWizard {
                 },
                 choices: { a in
                     try data.storages(node: node(a)).filter { $0.content.contains("images") }.map {
-                        Completion($0.id, detail: $0.type + ($0.available.map { ", \(ByteCount.format($0)) free" } ?? ""))
+                        Completion($0.id, detail: $0.type + ($0.available.map { ", \(Humanize.bytes(Double($0))) free" } ?? ""))
                     }
                 },
                 validate: { answer, a in
