@@ -56,16 +56,23 @@ public enum Help {
             }
         }
         out += "\nFlags:\n"
-        for flag in spec.flags + GlobalFlags.all {
+        // Help text in one column: at most 32 wide for the flag part, longer ones wrap under it.
+        let flags = spec.flags + GlobalFlags.all
+        let names = flags.map { flag -> String in
             let short = flag.short.map { "-\($0), " } ?? ""
-            var line = "  \(short)--\(flag.name)"
-            if flag.kind != .bool { line += " " + placeholder(flag.kind) }
-            line += "  " + flag.help
+            return "  \(short)--\(flag.name)" + (flag.kind != .bool ? " " + placeholder(flag.kind) : "")
+        }
+        let column = min(32, (names.map(\.count).max() ?? 0) + 2)
+        for (flag, name) in zip(flags, names) {
+            var help = flag.help
             if case .integer(let lo, let hi) = flag.kind, lo != nil || hi != nil {
-                line += " (integer" + CommandParser.range(lo, hi).replacingOccurrences(of: " (valid:", with: ",")
+                help += " (integer" + CommandParser.range(lo, hi).replacingOccurrences(of: " (valid:", with: ",")
             }
-            if let d = flag.defaultValue { line += " [default: \(d)]" }
-            out += line + "\n"
+            if let d = flag.defaultValue { help += " [default: \(d)]" }
+            let lead = name.count + 2 <= column
+                ? name + String(repeating: " ", count: column - name.count)
+                : name + "\n" + String(repeating: " ", count: column)
+            out += lead + help + "\n"
         }
         if spec.confirmation == .always { out += "\nAsks for confirmation; scripts need --yes.\n" }
         if !spec.examples.isEmpty {
