@@ -46,8 +46,10 @@ struct UploadTests {
         #expect(last.sent == last.total && last.sent >= size && last.sent < size + 4096 && reports > 10)
         let upload = try #require(harness.cluster.requests.last?.upload)
         #expect(upload.filename == "big.iso" && harness.cluster.requests.last?.params["content"] == "iso")
-        // 100 MB passed through; memory grew by well under a fifth of that.
-        #expect(peak - baseline < 20 * 1024, "RSS grew by \(peak - baseline) KiB")
+        // 100 MB passed through. Holding the file (client or simulator) would add at least 100 MiB;
+        // the bound leaves room for the other suites running in this process at the same time
+        // (a clean-clone CI run measured 25 MiB of such noise).
+        #expect(peak - baseline < 48 * 1024, "RSS grew by \(peak - baseline) KiB")
     }
 
     @Test func cancelFromTheProgressCallback() throws {
