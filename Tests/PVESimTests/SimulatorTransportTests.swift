@@ -55,7 +55,8 @@ import Testing
         #expect(data["filename"]?.string == "debian-13.iso")
         #expect(data["content"]?.string == "iso")
         #expect(cluster.lastRequest?.upload == SimUpload(filename: "debian-13.iso", size: size))
-        #expect(after - before < 40 * 1024, "resident memory grew by \(after - before) KiB")
+        // Buffering the body would add at least 100 MiB; other suites share this process's RSS.
+        #expect(after - before < 60 * 1024, "resident memory grew by \(after - before) KiB")
     }
 
     @Test(arguments: ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"])
