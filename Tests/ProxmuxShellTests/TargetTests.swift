@@ -22,6 +22,7 @@ import PVESchema
         ("vm:abc", "takes a numeric id"),
         ("os:1", "unknown target kind 'os:'"),
         ("", "empty target"),
+        ("web0", "no guest named 'web0' (did you mean: vm 101 (web01) on pve1, vm 102 (web02)"),
     ])
     func failsClearly(_ expression: String, _ message: String) {
         #expect(throws: ShellError.self) { try TargetResolver(guests: Self.guests).resolve(expression) }

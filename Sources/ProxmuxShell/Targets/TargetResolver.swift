@@ -66,7 +66,11 @@ public struct TargetResolver {
         if named.count > 1 {
             throw ShellError("'\(item)' is ambiguous, it names \(named.count) guests: \(Self.list(named)); use the id")
         }
-        return try nonEmpty(named, "no guest named '\(item)'")
+        return try nonEmpty(named, {
+            // Names that start with what was typed are the likely intent (`web0` → web01, web02).
+            let close = guests.filter { $0.name.hasPrefix(item) }
+            return "no guest named '\(item)'" + (close.isEmpty ? "" : " (did you mean: \(Self.list(close))?)")
+        }())
     }
 
     private func nonEmpty(_ found: [Guest], _ message: @autoclosure () -> String) throws -> [Guest] {
