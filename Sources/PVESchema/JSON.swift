@@ -136,209 +136,6 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
-// MARK: - Parsing
-
-extension JSON {
-    /// Parses UTF-8 JSON text. Written by hand because Foundation's decoders cost several times
-    /// more on the 10,000-row `/cluster/resources` answers this client lives on.
-    public static func parse(_ text: String) throws -> JSON {
-        var text = text
-        return try text.withUTF8 { try parse(bytes: $0) }
-    }
-
-    public static func parse<C: Collection>(_ bytes: C) throws -> JSON where C.Element == UInt8 {
-        if let result = try bytes.withContiguousStorageIfAvailable({ try parse(bytes: $0) }) { return result }
-        return try Array(bytes).withUnsafeBufferPointer { try parse(bytes: $0) }
-    }
-
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>) throws -> JSON {
-        var parser = Parser(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
-        return value
-    }
-
-    private struct Parser {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var index = 0
-
-        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
-
-        func error(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
-
-        mutating func skipWhitespace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x0A, 0x0D, 0x09: index += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func parseValue(depth: Int) throws -> JSON {
-            guard depth < 512 else { throw error("nesting too deep") }
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            switch bytes[index] {
-            case UInt8(ascii: "{"): return try parseObject(depth: depth)
-            case UInt8(ascii: "["): return try parseArray(depth: depth)
-            case UInt8(ascii: "\""): return .string(try parseString())
-            case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-            case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-            case UInt8(ascii: "n"): try expect("null"); return .null
-            default: return try parseNumber()
-            }
-        }
-
-        mutating func expect(_ word: StaticString) throws {
-            let count = word.utf8CodeUnitCount
-            guard index + count <= bytes.count else { throw error("unexpected end of input") }
-            let ptr = word.utf8Start
-            for i in 0..<count where bytes[index + i] != ptr[i] { throw error("invalid literal") }
-            index += count
-        }
-
-        mutating func parseObject(depth: Int) throws -> JSON {
-            index += 1
-            var pairs: [(String, JSON)] = []
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
-                let key = try parseString()
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                index += 1
-                skipWhitespace()
-                pairs.append((key, try parseValue(depth: depth + 1)))
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unterminated object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
-                throw error("expected ',' or '}'")
-            }
-        }
-
-        mutating func parseArray(depth: Int) throws -> JSON {
-            index += 1
-            var items: [JSON] = []
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            while true {
-                skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
-                skipWhitespace()
-                guard index < bytes.count else { throw error("unterminated array") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-                throw error("expected ',' or ']'")
-            }
-        }
-
-        mutating func parseString() throws -> String {
-            index += 1
-            let start = index
-            // Fast path: no escapes.
-            while index < bytes.count {
-                let c = bytes[index]
-                if c == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                    index += 1
-                    return s
-                }
-                if c == UInt8(ascii: "\\") { break }
-                if c < 0x20 { throw error("control character in string") }
-                index += 1
-            }
-            var out = Array(bytes[start..<index])
-            while index < bytes.count {
-                let c = bytes[index]
-                if c == UInt8(ascii: "\"") {
-                    index += 1
-                    return String(decoding: out, as: UTF8.self)
-                }
-                if c < 0x20 { throw error("control character in string") }
-                if c != UInt8(ascii: "\\") { out.append(c); index += 1; continue }
-                index += 1
-                guard index < bytes.count else { break }
-                let e = bytes[index]
-                index += 1
-                switch e {
-                case UInt8(ascii: "\""): out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C)
-                case UInt8(ascii: "/"): out.append(0x2F)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800..<0xDC00).contains(scalar), index + 6 <= bytes.count,
-                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        let low = try parseHex4()
-                        // A high surrogate must be followed by a low one; otherwise both are replaced
-                        // (subtracting 0xDC00 from a non-low value would trap).
-                        if (0xDC00..<0xE000).contains(low) {
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
-                            scalar = low
-                        }
-                    }
-                    let us = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                    out.append(contentsOf: Array(String(Character(us)).utf8))
-                default: throw error("invalid escape")
-                }
-            }
-            throw error("unterminated string")
-        }
-
-        mutating func parseHex4() throws -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("short \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = bytes[index]
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: throw error("invalid \\u escape")
-                }
-                v = v << 4 | d
-                index += 1
-            }
-            return v
-        }
-
-        mutating func parseNumber() throws -> JSON {
-            let start = index
-            var isInteger = true
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            while index < bytes.count {
-                let c = bytes[index]
-                if c >= 0x30 && c <= 0x39 { index += 1; continue }
-                if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                    || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
-                {
-                    isInteger = false; index += 1; continue
-                }
-                break
-            }
-            guard index > start else { throw error("unexpected character") }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if isInteger, let v = Int64(text) { return .int(v) }
-            guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "invalid number '\(text)'") }
-            return .double(d)
-        }
-    }
-}
-
 // MARK: - Serialising
 
 extension JSON {
@@ -452,14 +249,15 @@ extension JSON {
     }
 }
 
-/// Byte-level pieces of the compact serialiser.
-enum JSONBytes {
+/// Byte-level pieces of the compact serialiser (also used by the shell's text tables).
+public enum JSONBytes {
     static let null = Array("null".utf8)
     static let `true` = Array("true".utf8)
     static let `false` = Array("false".utf8)
     static let hex = Array("0123456789abcdef".utf8)
 
-    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    /// Appends the decimal digits of `value`, without building a `String`.
+    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value == 0 { out.append(UInt8(ascii: "0")); return }
         var magnitude = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }

@@ -1,7 +1,11 @@
 // proxmux-bench: measurements that need the shell in-process (scripts/bench/run.py drives it).
-//   proxmux-bench completion    TAB latency with the cluster cache full; prints JSON (ms)
-// Connects like proxmux does (profile / PROXMUX_* environment).
+//   proxmux-bench completion         TAB latency with the cluster cache full; prints JSON (ms)
+//   proxmux-bench listing FILE [N]   `ls /vms` (and variants) over a saved /cluster/resources
+//                                    answer, without the network; prints JSON (median ms)
+// `completion` connects like proxmux does (profile / PROXMUX_* environment).
+import ProxmoxAPI
 import ProxmuxShell
+import PVESchema
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,10 +20,7 @@ func now() -> timespec {
     return t
 }
 
-guard CommandLine.arguments.dropFirst().first == "completion" else {
-    print("usage: proxmux-bench completion")
-    exit(2)
-}
+let usage = "usage: proxmux-bench completion | proxmux-bench listing FILE [RUNS]"
 
 /// Times TAB answers from a full cache and prints p50/p99/max as JSON.
 func runCompletionBenchmark() -> Int32 {
@@ -66,4 +67,66 @@ func runCompletionBenchmark() -> Int32 {
     return 0
 }
 
-exit(runCompletionBenchmark())
+/// Answers every read with one saved `/cluster/resources?type=vm` answer, as the client would.
+final class SavedAnswer: APIBackend {
+    let body: [UInt8]
+    init(body: [UInt8]) { self.body = body }
+
+    func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
+        try JSON.parse(body)["data"] ?? .null
+    }
+    func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
+        try JSONRows(parsing: body, member: "data", keys: keys)
+    }
+    func sibling() throws -> APIBackend { self }
+    func waitForTask(_ upid: String) throws -> String { "OK" }
+}
+
+/// Times the client's share of a listing (decode, filter, sort, render, write to /dev/null).
+func runListingBenchmark(file: String, runs: Int) -> Int32 {
+    guard let handle = fopen(file, "rb") else { print("{\"error\": \"cannot read \(file)\"}"); return 1 }
+    var body: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, handle)
+        if n <= 0 { break }
+        body.append(contentsOf: chunk[0..<n])
+    }
+    fclose(handle)
+    let null = open("/dev/null", O_WRONLY)
+    var settings = ShellSettings()
+    settings.interactive = false
+    var results: [String] = []
+    for (name, words, format) in [("ls", ["ls", "/vms"], ShellSettings.OutputFormat.text),
+                                  ("ls -l", ["ls", "-l", "/vms"], .text),
+                                  ("ls on one node", ["ls", "/nodes/pve2/vms"], .text),
+                                  ("ls -o json", ["ls", "/vms"], .json)] {
+        settings.output = format
+        let (_, dispatcher) = ShellEnvironment.make(profileName: "bench", settings: settings, console: Console(outFD: null, errFD: 2),
+                                                    connect: { SavedAnswer(body: body) })
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let start = now()
+            do {
+                try dispatcher.execute(words: words, at: SourceLocation(source: "bench", line: 1))
+            } catch {
+                print("{\"error\": \"\(name): \(error)\"}")
+                return 1
+            }
+            samples.append(milliseconds(start, now()))
+        }
+        samples.sort()
+        results.append("\"\(name)\": \(samples[samples.count / 2])")
+    }
+    print("{\"bytes\": \(body.count), \"runs\": \(runs), \"median_ms\": {\(results.joined(separator: ", "))}}")
+    return 0
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "completion": exit(runCompletionBenchmark())
+case "listing" where arguments.count >= 2: exit(runListingBenchmark(file: arguments[1], runs: arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20))
+default:
+    print(usage)
+    exit(2)
+}

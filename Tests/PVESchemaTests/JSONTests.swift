@@ -17,6 +17,48 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSON.parse(text) }
     }
 
+    @Test(arguments: [
+        ("123456789012345678", JSON.int(123_456_789_012_345_678)),
+        ("-9223372036854775808", JSON.int(.min)),
+        ("9223372036854775807", JSON.int(.max)),
+        ("92233720368547758070", JSON.double(92_233_720_368_547_758_070)),
+        ("-0", JSON.int(0)),
+        ("2.5e3", JSON.double(2500)),
+        ("-0.125", JSON.double(-0.125)),
+    ])
+    func parsesNumbersAtTheEdgesOfTheIntegerFastPath(_ text: String, _ expected: JSON) throws {
+        let value = try JSON.parse(text)
+        #expect(value == expected)
+        if case .int = expected { #expect(value.int == expected.int) }
+    }
+
+    @Test(arguments: ["-", ".", "-x", "+1"])
+    func rejectsNumbersWithoutDigits(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSON.parse(text) }
+    }
+
+    /// Thousands of distinct short strings pass through the short-string cache; each must come back
+    /// as itself (a cache slot collision must never return a neighbour's text).
+    @Test func manyDistinctShortStringsSurviveTheCache() throws {
+        let words = (0..<5000).map { i in i % 3 == 0 ? "vm-\(i)" : (i % 3 == 1 ? "ab\(i)cdefghijklm" : "é\(i)") }
+        let text = "[" + words.map { "{\"name\":\"\($0)\",\"n\":\"\($0)\"}" }.joined(separator: ",") + "]"
+        let rows = try #require(try JSON.parse(text).array)
+        #expect(rows.count == words.count)
+        for (row, word) in zip(rows, words) {
+            #expect(row["name"]?.string == word)
+            #expect(row["n"]?.string == word)
+        }
+    }
+
+    @Test func nestedContainersKeepTheirOwnMembers() throws {
+        let text = #"{"a":[1,{"b":[2,3],"c":{}},[]],"d":{"e":{"f":[{"g":4}]}},"h":5}"#
+        let value = try JSON.parse(text)
+        #expect(value.serialized() == text)
+        #expect(value["a"]?[1]?["b"]?[1]?.int == 3)
+        #expect(value["d"]?["e"]?["f"]?[0]?["g"]?.int == 4)
+        #expect(value.object?.map(\.0) == ["a", "d", "h"])
+    }
+
     @Test func roundTripsKeepingKeyOrder() throws {
         let text = #"{"z":1,"a":[true,null,"q\"uote"],"m":{"x":-2.5}}"#
         #expect(try JSON.parse(text).serialized() == text)

@@ -11,6 +11,33 @@ import PVESchema
     @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (10_860, "3h 1m"), (273_605, "3d 4h")]))
     func durations(_ seconds: Int64, _ text: String) { #expect(Humanize.duration(seconds) == text) }
 
+    @Test(arguments: [(Double, String)]([(0.125, "12.5%"), (1, "100.0%"), (-0.0001, "0.0%"), (2e20, "2e+22%")]))
+    func percents(_ fraction: Double, _ text: String) { #expect(Humanize.percent(fraction: fraction) == text) }
+
+    @Test func nonFiniteNumbersPrintADashInsteadOfTrapping() {
+        #expect(Humanize.bytes(.infinity) == "-")
+        #expect(Humanize.percent(fraction: .nan) == "-")
+        #expect(Humanize.cell(try? JSON.parse("1e999"), .bytes) == "-")
+    }
+
+    /// Listings format cells straight from the server's text; every value shape in every format
+    /// must read exactly as the decoded value does.
+    @Test func cellsReadInPlaceMatchCellsOfDecodedValues() throws {
+        let values: [JSON] = [
+            .int(0), .int(-5), .int(123_456_789_012), .double(0.0836), .double(1.5e9), .string("web01"), .string(""),
+            .string("1024"), .string("wé\"b"), .bool(true), .null, .array(["a", "b"]), .object([("k", 1)]),
+        ]
+        let text = "[" + values.map { JSON.object([("v", $0)]).serialized() }.joined(separator: ",") + ",{}]"
+        let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v"])
+        for format in [ValueFormat.plain, .state, .bytes, .percent, .duration, .timestamp] {
+            for row in 0..<rows.count {
+                var inPlace: [UInt8] = []
+                Humanize.appendCell(rows, row: row, key: 0, format, to: &inPlace)
+                #expect(String(decoding: inPlace, as: UTF8.self) == Humanize.cell(rows.value(row, key: 0), format), "row \(row) as \(format)")
+            }
+        }
+    }
+
     @Test func timestampsAreUTC() { #expect(Humanize.timestamp(1_764_168_967) == "2025-11-26 14:56:07") }
 
     @Test func jsonOutputKeepsRawValues() throws {

@@ -118,7 +118,7 @@ func messageText(_ output: CommandOutput) -> String? {
 
 /// The rows of a `.table` output.
 func tableRows(_ output: CommandOutput) -> [JSON] {
-    if case .table(let table) = output { return table.rows }
+    if case .table(let table) = output { return table.rows.values }
     return []
 }
 

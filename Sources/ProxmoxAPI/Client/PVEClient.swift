@@ -109,6 +109,21 @@ public final class PVEClient: Sendable {
         try send(APIRequest(.delete, path, params: params))
     }
 
+    /// GET whose `data` is a list of objects, kept as text with the values of `keys` located (see
+    /// `JSONRows`): big listings are shown without decoding every row.
+    public func rows(_ path: String, query: [(String, String)] = [], keys: [String]) throws(APIError) -> JSONRows {
+        let request = APIRequest(.get, path, params: query)
+        let response = try withTransport { transport throws(APIError) in
+            try self.exchange(request, on: transport)
+        }
+        if response.body.isEmpty { return JSONRows([], keys: keys) }
+        do {
+            return try JSONRows(parsing: response.body, member: "data", keys: keys)
+        } catch {
+            throw Self.undecodable(response.body, request: request, error: error)
+        }
+    }
+
     /// Sends one request and returns the `data` member of PVE's `{"data": ...}` answer.
     @discardableResult
     public func send(_ request: APIRequest) throws(APIError) -> JSON {
@@ -223,11 +238,15 @@ public final class PVEClient: Sendable {
         do {
             parsed = try body.withUnsafeBufferPointer { try JSON.parse(bytes: $0) }
         } catch {
-            let preview = String(decoding: body.prefix(80), as: UTF8.self)
-            throw APIError(kind: .decoding, message: "the answer to \(request.method.rawValue) \(request.path) is not valid JSON (\(error)): \(preview)",
-                           request: "\(request.method.rawValue) \(request.path)")
+            throw undecodable(body, request: request, error: error)
         }
         return parsed["data"] ?? .null
+    }
+
+    static func undecodable(_ body: [UInt8], request: APIRequest, error: any Error) -> APIError {
+        let preview = String(decoding: body.prefix(80), as: UTF8.self)
+        return APIError(kind: .decoding, message: "the answer to \(request.method.rawValue) \(request.path) is not valid JSON (\(error)): \(preview)",
+                        request: "\(request.method.rawValue) \(request.path)")
     }
 
     // MARK: Helpers

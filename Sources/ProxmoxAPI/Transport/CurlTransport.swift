@@ -202,6 +202,19 @@ final class CurlTransport: @unchecked Sendable {
     /// Collects the status line and body of one transfer.
     private final class Collector {
         var response = HTTPResponse()
+        let handle: UnsafeMutableRawPointer
+
+        init(handle: UnsafeMutableRawPointer) { self.handle = handle }
+
+        /// Sizes the body for the announced length on the first chunk: growing a multi-megabyte
+        /// listing by doubling would copy it several times over (an encoded answer is longer once
+        /// decoded, so its length is only a start).
+        func reserveAnnouncedLength() {
+            var length: curl_off_t = -1
+            if pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 {
+                response.body.reserveCapacity(Int(min(length, 1 << 30)))
+            }
+        }
     }
 
     private func run(url: String, headers: [String]) throws(APIError) -> HTTPResponse {
@@ -212,12 +225,13 @@ final class CurlTransport: @unchecked Sendable {
         defer { pmx_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil) }
         pmx_setopt_string(handle, CURLOPT_URL, url)
 
-        let collector = Collector()
+        let collector = Collector(handle: handle)
         let userdata = Unmanaged.passUnretained(collector).toOpaque()
         pmx_setopt_write_callback(handle, { buffer, size, count, userdata in
             guard let buffer, let userdata else { return 0 }
             let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
+            if collector.response.body.capacity == 0 { collector.reserveAnnouncedLength() }
             buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
                 collector.response.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
             }

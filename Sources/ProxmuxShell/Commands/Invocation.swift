@@ -72,8 +72,13 @@ public struct Table {
         }
     }
     public let columns: [Column]
-    public let rows: [JSON]
+    /// Raw rows (what `-o json|yaml` prints); text output shows the columns of each.
+    public let rows: JSONRows
     public init(columns: [Column], rows: [JSON]) {
+        self.init(columns: columns, rows: JSONRows(rows, keys: columns.map(\.key)))
+    }
+    /// Rows read with `APIBackend.rows`, best indexed for at least the column keys.
+    public init(columns: [Column], rows: JSONRows) {
         self.columns = columns
         self.rows = rows
     }

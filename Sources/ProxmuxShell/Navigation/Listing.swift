@@ -17,18 +17,18 @@ enum Listing {
         return columns
     }
 
-    /// Guests from one resources read, optionally filtered, sorted by vmid.
+    /// Guests from one resources read, optionally filtered, sorted by vmid. The answer is indexed,
+    /// not decoded: only the shown fields of each row are ever read (see `JSONRows`).
     static func guests(_ api: APIBackend, node: String?, kind: GuestKind?, long: Bool) throws -> Table {
-        let rows = try api.get("/cluster/resources", [("type", "vm")]).array ?? []
-        var selected: [(Int64, JSON)] = []
-        selected.reserveCapacity(rows.count)
-        for row in rows {
-            if let node, row["node"]?.string != node { continue }
-            if let kind, row["type"]?.string != kind.rawValue { continue }
-            selected.append((row["vmid"]?.int ?? 0, row))
+        let columns = guestColumns(long: long)
+        // The first three indexed keys decide the filter and the order.
+        let (vmidKey, nodeKey, typeKey) = (0, 1, 2)
+        let all = try api.rows("/cluster/resources", [("type", "vm")], keys: ["vmid", "node", "type"] + columns.map(\.key))
+        let selected = node == nil && kind == nil ? all : all.filter { row in
+            (node == nil || all.value(row, key: nodeKey)?.string == node)
+                && (kind == nil || all.value(row, key: typeKey)?.string == kind?.rawValue)
         }
-        selected.sort { $0.0 < $1.0 }
-        return Table(columns: guestColumns(long: long), rows: selected.map(\.1))
+        return Table(columns: columns, rows: selected.sorted(byInteger: { selected.value($0, key: vmidKey)?.int ?? 0 }))
     }
 
     static func nodes(_ api: APIBackend, long: Bool) throws -> Table {

@@ -4,32 +4,18 @@ import Glibc
 import PVESchema
 
 /// Text forms of raw API values for humans. JSON/YAML output never goes through here.
+///
+/// Each form is written as bytes (`append…`), which is what the table renderer needs for 10,000
+/// rows; the `String` forms are built from the same code.
 public enum Humanize {
     /// `0 B`, `512 KiB`, `1.5 GiB`.
-    public static func bytes(_ value: Double) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-        var v = value
-        var unit = 0
-        while abs(v) >= 1024, unit < units.count - 1 {
-            v /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(Int64(v)) B" }
-        return (v >= 100 ? String(Int64(v.rounded())) : oneDecimal(v)) + " " + units[unit]
-    }
+    public static func bytes(_ value: Double) -> String { text { appendBytes(value, to: &$0) } }
 
     /// A fraction (PVE's `cpu` 0…1) as `12.5%`.
-    public static func percent(fraction: Double) -> String { oneDecimal(fraction * 100) + "%" }
+    public static func percent(fraction: Double) -> String { text { appendPercent(fraction: fraction, to: &$0) } }
 
     /// Seconds as `3d 4h`, `4h 12m`, `12m 5s`, `9s`; 0 as `-`.
-    public static func duration(_ seconds: Int64) -> String {
-        guard seconds > 0 else { return "-" }
-        let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
-        if d > 0 { return "\(d)d \(h)h" }
-        if h > 0 { return "\(h)h \(m)m" }
-        if m > 0 { return "\(m)m \(s)s" }
-        return "\(s)s"
-    }
+    public static func duration(_ seconds: Int64) -> String { text { appendDuration(seconds, to: &$0) } }
 
     /// Unix time as `2026-11-26 14:56:07` (UTC, like the PVE task list's raw times).
     public static func timestamp(_ epoch: Int64) -> String {
@@ -41,26 +27,106 @@ public enum Humanize {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 
-    static func oneDecimal(_ v: Double) -> String {
-        guard v.isFinite else { return "-" }
-        let tenths = Int64((abs(v) * 10).rounded())
-        return (v < 0 ? "-" : "") + "\(tenths / 10).\(tenths % 10)"
-    }
-
     /// The text cell for a raw value in a given format.
-    public static func cell(_ value: JSON?, _ format: ValueFormat) -> String {
-        guard let value, !value.isNull else { return "" }
+    public static func cell(_ value: JSON?, _ format: ValueFormat) -> String { text { appendCell(value, format, to: &$0) } }
+
+    // MARK: Bytes
+
+    public static func appendCell(_ value: JSON?, _ format: ValueFormat, to out: inout [UInt8]) {
+        guard let value, !value.isNull else { return }
         switch format {
         case .plain, .state:
             switch value {
-            case .array(let items): return items.compactMap(\.string).joined(separator: ",")
-            case .object: return value.serialized()
-            default: return value.string ?? ""
+            case .array(let items):
+                for (i, item) in items.compactMap(\.string).enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: item.utf8)
+                }
+            case .object: value.write(to: &out)
+            case .int(let v): JSONBytes.appendInteger(v, to: &out)
+            default: out.append(contentsOf: (value.string ?? "").utf8)
             }
-        case .bytes: return value.double.map(bytes) ?? (value.string ?? "")
-        case .percent: return value.double.map { percent(fraction: $0) } ?? (value.string ?? "")
-        case .duration: return value.int.map(duration) ?? (value.string ?? "")
-        case .timestamp: return value.int.map(timestamp) ?? (value.string ?? "")
+        case .bytes:
+            if let v = value.double { appendBytes(v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+        case .percent:
+            if let v = value.double { appendPercent(fraction: v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+        case .duration:
+            if let v = value.int { appendDuration(v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+        case .timestamp:
+            out.append(contentsOf: (value.int.map(timestamp) ?? value.string ?? "").utf8)
         }
+    }
+
+    /// `appendCell` for a value of indexed rows, read in place when it is a number or a plain
+    /// string (what almost every cell of a listing is); the same text as for the decoded value.
+    public static func appendCell(_ rows: JSONRows, row: Int, key: Int, _ format: ValueFormat, to out: inout [UInt8]) {
+        switch (rows.scalar(row, key: key), format) {
+        case (.absent, _), (.null, _): return
+        case (.text(let range), .plain), (.text(let range), .state): rows.appendText(range, to: &out)
+        case (.integer(let v), .plain), (.integer(let v), .state): JSONBytes.appendInteger(v, to: &out)
+        case (.integer(let v), .bytes): appendBytes(Double(v), to: &out)
+        case (.number(let v), .bytes): appendBytes(v, to: &out)
+        case (.integer(let v), .percent): appendPercent(fraction: Double(v), to: &out)
+        case (.number(let v), .percent): appendPercent(fraction: v, to: &out)
+        case (.integer(let v), .duration): appendDuration(v, to: &out)
+        default: appendCell(rows.value(row, key: key), format, to: &out)
+        }
+    }
+
+    private static let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"].map { Array(" \($0)".utf8) }
+
+    static func appendBytes(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else { out.append(UInt8(ascii: "-")); return }
+        var v = value
+        var unit = 0
+        while abs(v) >= 1024, unit < units.count - 1 {
+            v /= 1024
+            unit += 1
+        }
+        if unit == 0 {
+            JSONBytes.appendInteger(Int64(v), to: &out)
+        } else if v >= 100 {
+            appendOneDecimal(v, to: &out, decimals: false)
+        } else {
+            appendOneDecimal(v, to: &out)
+        }
+        out.append(contentsOf: units[unit])
+    }
+
+    static func appendPercent(fraction: Double, to out: inout [UInt8]) {
+        guard fraction.isFinite else { out.append(UInt8(ascii: "-")); return }
+        appendOneDecimal(fraction * 100, to: &out)
+        out.append(UInt8(ascii: "%"))
+    }
+
+    static func appendDuration(_ seconds: Int64, to out: inout [UInt8]) {
+        guard seconds > 0 else { out.append(UInt8(ascii: "-")); return }
+        let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
+        func part(_ value: Int64, _ unit: Unicode.Scalar) {
+            JSONBytes.appendInteger(value, to: &out)
+            out.append(UInt8(ascii: unit))
+        }
+        if d > 0 { part(d, "d"); out.append(0x20); part(h, "h") }
+        else if h > 0 { part(h, "h"); out.append(0x20); part(m, "m") }
+        else if m > 0 { part(m, "m"); out.append(0x20); part(s, "s") }
+        else { part(s, "s") }
+    }
+
+    /// `12.3` (or `12` without `decimals`), rounded; values too large for that print as JSON numbers.
+    static func appendOneDecimal(_ v: Double, to out: inout [UInt8], decimals: Bool = true) {
+        guard v.isFinite else { out.append(UInt8(ascii: "-")); return }
+        guard abs(v) < 1e15 else { out.append(contentsOf: (JSON.double(v).string ?? "-").utf8); return }
+        if !decimals { JSONBytes.appendInteger(Int64(v.rounded()), to: &out); return }
+        let tenths = Int64((abs(v) * 10).rounded())
+        if v < 0, tenths > 0 { out.append(UInt8(ascii: "-")) }
+        JSONBytes.appendInteger(tenths / 10, to: &out)
+        out.append(UInt8(ascii: "."))
+        JSONBytes.appendInteger(tenths % 10, to: &out)
+    }
+
+    private static func text(_ build: (inout [UInt8]) -> Void) -> String {
+        var out: [UInt8] = []
+        build(&out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

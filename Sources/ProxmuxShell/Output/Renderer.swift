@@ -23,7 +23,7 @@ public struct Renderer {
             switch format {
             case .text: console.write(bytes: textBytes(table))
             case .json: console.write(bytes: Renderer.jsonRows(table.rows))
-            case .yaml: console.write(YAML.emit(.array(table.rows)))
+            case .yaml: console.write(YAML.emit(.array(table.rows.values)))
             }
         case .record(let value), .json(let value):
             switch format {
@@ -37,15 +37,16 @@ public struct Renderer {
 
     // MARK: Text tables
 
-    /// A JSON array with one compact row per line: valid JSON, readable, and fast for 10,000 rows.
-    static func jsonRows(_ rows: [JSON]) -> [UInt8] {
+    /// A JSON array with one row per line, each as the server wrote it: valid JSON, readable, and
+    /// fast for 10,000 rows.
+    static func jsonRows(_ rows: JSONRows) -> [UInt8] {
         guard !rows.isEmpty else { return Array("[]\n".utf8) }
         var out: [UInt8] = []
         out.reserveCapacity(rows.count * 400)
         out.append(contentsOf: "[\n".utf8)
-        for (i, row) in rows.enumerated() {
+        for i in 0..<rows.count {
             out.append(contentsOf: "  ".utf8)
-            row.write(to: &out)
+            rows.withRowText(i) { out.append(contentsOf: $0) }
             out.append(contentsOf: (i == rows.count - 1 ? "\n" : ",\n").utf8)
         }
         out.append(contentsOf: "]\n".utf8)
@@ -55,53 +56,81 @@ public struct Renderer {
     /// Aligned columns sized by their content; numbers right-aligned; two spaces between columns.
     public func text(_ table: Table) -> String { String(decoding: textBytes(table), as: UTF8.self) }
 
-    /// `text(_:)` as UTF-8 bytes (what the console writes).
+    /// `text(_:)` as UTF-8 bytes (what the console writes). Cells are formatted once into one
+    /// buffer, then laid out once the column widths are known.
     public func textBytes(_ table: Table) -> [UInt8] {
-        let columns = table.columns
+        let columns = table.columns, rows = table.rows
         guard !columns.isEmpty else { return [] }
-        var cells: [[String]] = []
-        cells.reserveCapacity(table.rows.count)
+        let keyIndices = columns.map { rows.keyIndex($0.key) }
         var widths = columns.map { noHeader ? 0 : Renderer.width($0.title) }
-        var numeric = columns.map { $0.format == .bytes || $0.format == .percent || $0.format == .duration }
-        for (index, column) in columns.enumerated() where column.format == .plain {
-            // A plain column is numeric when every present value is a number (vmid, cores).
-            numeric[index] = table.rows.allSatisfy { row in
-                guard let v = row[column.key] else { return true }
-                switch v { case .int, .double, .null: return true; default: return false }
-            } && !table.rows.isEmpty
-        }
-        for row in table.rows {
-            var line: [String] = []
-            line.reserveCapacity(columns.count)
+        // A plain column is numeric (right-aligned) when every present value is a number (vmid, cores).
+        var plainNumbers = columns.map { $0.format == .plain }
+        var cellText: [UInt8] = []
+        cellText.reserveCapacity(rows.count * columns.count * 8)
+        var cellEnds: [Int] = [], cellWidths: [Int] = []
+        cellEnds.reserveCapacity(rows.count * columns.count)
+        cellWidths.reserveCapacity(rows.count * columns.count)
+        for row in 0..<rows.count {
             for (index, column) in columns.enumerated() {
-                let cell = Humanize.cell(row[column.key], column.format)
-                let w = Renderer.width(cell)
+                let start = cellText.count
+                if let key = keyIndices[index] {
+                    if plainNumbers[index] {
+                        switch rows.scalar(row, key: key) {
+                        case .absent, .null, .integer, .number: break
+                        case .text, .other: plainNumbers[index] = rows.value(row, key: key)?.isNumber ?? true
+                        }
+                    }
+                    Humanize.appendCell(rows, row: row, key: key, column.format, to: &cellText)
+                } else {
+                    let value = rows.value(row, column.key)
+                    if plainNumbers[index], let value, !value.isNumber { plainNumbers[index] = false }
+                    Humanize.appendCell(value, column.format, to: &cellText)
+                }
+                let w = Renderer.width(cellText[start...])
                 if w > widths[index] { widths[index] = w }
-                line.append(cell)
+                cellEnds.append(cellText.count)
+                cellWidths.append(w)
             }
-            cells.append(line)
+        }
+        let numeric = columns.indices.map { index in
+            switch columns[index].format {
+            case .bytes, .percent, .duration: return true
+            default: return plainNumbers[index] && !rows.isEmpty
+            }
         }
         var out: [UInt8] = []
-        out.reserveCapacity((widths.reduce(0, +) + 2 * columns.count + 1) * (cells.count + 1))
+        out.reserveCapacity(cellText.count + (widths.reduce(0, +) + 2 * columns.count + 1) * (rows.count + 1))
         if !noHeader {
-            appendLine(columns.map { $0.title.uppercased() }, widths: widths, numeric: numeric, states: nil, to: &out)
+            let titles = columns.map { Array($0.title.uppercased().utf8) }
+            appendLine(widths: widths, numeric: numeric, states: nil, to: &out) { (titles[$0][...], Renderer.width(columns[$0].title)) }
         }
         let stateColumns = columns.map { $0.format == .state }
-        for line in cells {
-            appendLine(line, widths: widths, numeric: numeric, states: color ? stateColumns : nil, to: &out)
+        cellText.withUnsafeBufferPointer { text in
+            var start = 0
+            for row in 0..<rows.count {
+                let base = row * columns.count
+                appendLine(widths: widths, numeric: numeric, states: color ? stateColumns : nil, to: &out) { index in
+                    let begin = index == 0 ? start : cellEnds[base + index - 1]
+                    return (text[begin..<cellEnds[base + index]], cellWidths[base + index])
+                }
+                start = cellEnds[base + columns.count - 1]
+            }
         }
         return out
     }
 
-    private func appendLine(_ cells: [String], widths: [Int], numeric: [Bool], states: [Bool]?, to out: inout [UInt8]) {
-        let last = cells.count - 1
-        for (index, cell) in cells.enumerated() {
-            let pad = max(0, widths[index] - Renderer.width(cell))
+    /// One line of cells given by `cell(column)` (text and display width), padded to `widths`.
+    private func appendLine<Cell: Collection>(widths: [Int], numeric: [Bool], states: [Bool]?, to out: inout [UInt8],
+                                              _ cell: (Int) -> (Cell, Int)) where Cell.Element == UInt8 {
+        let last = widths.count - 1
+        for index in widths.indices {
+            let (bytes, width) = cell(index)
+            let pad = max(0, widths[index] - width)
             if numeric[index] { out.append(contentsOf: repeatElement(0x20, count: pad)) }
-            if let states, states[index], let code = Renderer.stateColor(cell) {
-                out.append(contentsOf: code.utf8); out.append(contentsOf: cell.utf8); out.append(contentsOf: "\u{1B}[0m".utf8)
+            if let states, states[index], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
+                out.append(contentsOf: code.utf8); out.append(contentsOf: bytes); out.append(contentsOf: "\u{1B}[0m".utf8)
             } else {
-                out.append(contentsOf: cell.utf8)
+                out.append(contentsOf: bytes)
             }
             if !numeric[index], index != last { out.append(contentsOf: repeatElement(0x20, count: pad)) }
             if index != last { out.append(0x20); out.append(0x20) }
@@ -118,12 +147,16 @@ public struct Renderer {
         }
     }
 
-    /// Display width; ASCII is the common case and is counted by bytes.
-    static func width(_ s: String) -> Int {
-        let utf8 = s.utf8.count
-        if s.utf8.allSatisfy({ $0 < 0x80 }) { return utf8 }
-        return s.count
+    /// Display width: one column per character; ASCII, the common case, is counted by bytes.
+    static func width(_ s: String) -> Int { width(s.utf8) }
+
+    static func width<UTF8Bytes: Collection>(_ utf8: UTF8Bytes) -> Int where UTF8Bytes.Element == UInt8 {
+        var ascii = true
+        for byte in utf8 where byte >= 0x80 { ascii = false; break }
+        return ascii ? utf8.count : String(decoding: utf8, as: UTF8.self).count
     }
+
+
 
     // MARK: Records
 
@@ -174,6 +207,11 @@ public struct Renderer {
 }
 
 extension JSON {
+    /// Numbers and null (a plain column of only these is right-aligned).
+    var isNumber: Bool {
+        switch self { case .int, .double, .null: return true; default: return false }
+    }
+
     var isContainer: Bool {
         switch self { case .object, .array: return true; default: return false }
     }

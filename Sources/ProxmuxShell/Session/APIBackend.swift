@@ -10,6 +10,8 @@ import PVESchema
 /// It is also the `TaskCalls` the task watcher and wizards use, so one connection serves them all.
 public protocol APIBackend: TaskCalls {
     func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON
+    /// A GET whose `data` is a list of objects, with the values of `keys` indexed (big listings).
+    func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows
     /// An independent connection for concurrent work (one per worker thread).
     func sibling() throws -> APIBackend
     /// Waits until the task finishes and returns its exit status (`OK`, `WARNINGS: n`, or the error text).
@@ -19,6 +21,11 @@ public protocol APIBackend: TaskCalls {
 extension APIBackend {
     public func get(_ path: String, _ params: [(String, String)] = []) throws -> JSON {
         try request(.get, path, params)
+    }
+
+    /// Backends without a text form of their answers index decoded values.
+    public func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
+        JSONRows(try get(path, params).array ?? [], keys: keys)
     }
 }
 
@@ -59,6 +66,10 @@ final class DryRunBackend: APIBackend {
         if method == .get { return try base.request(method, path, params) }
         log.record(APIRequest(method, path, params: params))
         return .null
+    }
+
+    func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
+        try base.rows(path, params, keys: keys)
     }
 
     func sibling() throws -> APIBackend { DryRunBackend(base: try base.sibling(), log: log) }

@@ -13,6 +13,10 @@ public final class PVEClientBackend: APIBackend {
         try client.send(APIRequest(method, path, params: params))
     }
 
+    public func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
+        try client.rows(path, query: params, keys: keys)
+    }
+
     public func sibling() throws -> APIBackend {
         let copy = PVEClientBackend(client: client.sibling())
         copy.pollInterval = pollInterval

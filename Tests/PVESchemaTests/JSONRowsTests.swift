@@ -1,0 +1,157 @@
+import Testing
+@testable import PVESchema
+
+@Suite struct JSONRowsTests {
+    static let answer = #"""
+        {"data":[
+          {"id":"qemu/101","vmid":101,"name":"web02","cpu":0.25,"tags":"prod;web","node":"pve2"},
+          {"vmid":"100","name":"w\u00e9b01","node":"pve1","extra":{"a":[1,2]},"cpu":1e-2},
+          {"vmid":102,"name":"db01","node":"pve1","template":""},
+          "not an object",
+          {"vmid":103,"na\u006de":"escaped-key","node":"pve3"}
+        ],"total":5}
+        """#
+
+    func rows(_ text: String = answer, keys: [String] = ["vmid", "name", "node", "cpu"]) throws -> JSONRows {
+        try JSONRows(parsing: Array(text.utf8), member: "data", keys: keys)
+    }
+
+    @Test func everyValueMatchesWhatTheFullParserReads() throws {
+        let rows = try rows()
+        let parsed = try #require(try JSON.parse(Self.answer)["data"]?.array)
+        #expect(rows.count == parsed.count)
+        for (i, row) in parsed.enumerated() {
+            #expect(rows.row(i) == row)
+            // Indexed keys and a key decoded from the whole row give the parser's answer.
+            for key in ["vmid", "name", "node", "cpu", "tags", "extra", "missing"] {
+                #expect(rows.value(i, key) == row[key], "row \(i) key \(key)")
+            }
+        }
+        #expect(rows.value(1, "name")?.string == "wéb01")
+        #expect(rows.value(4, "name")?.string == "escaped-key")
+        #expect(rows.value(3, "vmid") == nil)
+    }
+
+    @Test func aKeyAskedForTwiceIsIndexedOnce() throws {
+        let rows = try rows(keys: ["vmid", "name", "vmid"])
+        #expect(rows.keys == ["vmid", "name"])
+        #expect(rows.value(0, key: 0)?.int == 101)
+        #expect(rows.value(0, key: 1)?.string == "web02")
+    }
+
+    @Test func scalarsReadInPlaceMatchTheDecodedValues() throws {
+        let rows = try rows(keys: ["vmid", "name", "cpu", "template", "extra", "tags"])
+        for row in 0..<rows.count {
+            for key in rows.keys.indices {
+                let decoded = rows.value(row, key: key)
+                switch rows.scalar(row, key: key) {
+                case .absent: #expect(decoded == nil)
+                case .null: #expect(decoded == .null)
+                case .integer(let v): #expect(decoded == .int(v))
+                case .number(let v): #expect(decoded == .double(v))
+                case .text(let range):
+                    var bytes: [UInt8] = []
+                    rows.appendText(range, to: &bytes)
+                    #expect(decoded == .string(String(decoding: bytes, as: UTF8.self)))
+                case .other: #expect(decoded != nil)
+                }
+            }
+        }
+        #expect(rows.scalar(0, key: 0) == .integer(101))
+        #expect(rows.scalar(0, key: 2) == .number(0.25))
+        #expect(rows.scalar(1, key: 2) == .number(0.01))
+        #expect(rows.scalar(0, key: 3) == .absent)
+        #expect(rows.scalar(1, key: 4) == .other)  // an object
+        guard case .text(let quotedID) = rows.scalar(1, key: 0), case .text(let empty) = rows.scalar(2, key: 3) else {
+            Issue.record("a string vmid and an empty template should read as text")
+            return
+        }
+        #expect(quotedID.count == 3)
+        #expect(empty.isEmpty)
+    }
+
+    @Test func rowTextIsTheServersTextOfThatRow() throws {
+        let rows = try rows()
+        let text = rows.withRowText(2) { String(decoding: $0, as: UTF8.self) }
+        #expect(text == #"{"vmid":102,"name":"db01","node":"pve1","template":""}"#)
+    }
+
+    @Test func filteringAndSortingReorderRowsWithoutLosingValues() throws {
+        let rows = try rows()
+        let vmid = try #require(rows.keyIndex("vmid"))
+        let node = try #require(rows.keyIndex("node"))
+        let onPve1 = rows.filter { rows.value($0, key: node)?.string == "pve1" }
+        #expect(onPve1.values.compactMap { $0["name"]?.string } == ["wéb01", "db01"])
+        // The sort key closure reads positions of the view it sorts (the filtered one).
+        let filtered = rows.filter { rows.value($0, key: vmid) != nil }
+        let sorted = filtered.sorted(byInteger: { filtered.value($0, key: vmid)?.int ?? 0 })
+        #expect(sorted.values.compactMap { $0["vmid"]?.int } == [100, 101, 102, 103])
+    }
+
+    @Test func aNullOrMissingMemberGivesNoRows() throws {
+        #expect(try rows(#"{"data":null}"#).count == 0)
+        #expect(try rows(#"{"errors":{"x":"y"}}"#).count == 0)
+        #expect(try JSONRows(parsing: Array("[]".utf8), keys: ["a"]).isEmpty)
+    }
+
+    @Test(arguments: [
+        #"{"data":[{"a":1},]}"#, #"{"data":[{"a":1}"#, #"{"data":[{"a" 1}]}"#, #"{"data":[{"a":1.}]}"#,
+        #"{"data":[{"a":"x\q"}]}"#, #"{"data":[{"a":tru}]}"#, #"{"data":[]} x"#, #"{"data":[{"a":"\u12"}]}"#,
+        #"{"other":[1,],"data":[]}"#, "{\"data\":[\"a\u{1}\"]}",
+    ])
+    func malformedTextIsRejectedLikeTheParserRejectsIt(_ text: String) {
+        #expect(throws: JSONParseError.self) { _ = try JSON.parse(text) }
+        #expect(throws: JSONParseError.self) { try JSONRows(parsing: Array(text.utf8), member: "data", keys: ["a"]) }
+    }
+
+    @Test func rowsBuiltFromValuesReadBackTheSame() throws {
+        let values: [JSON] = [["vmid": 1, "name": "a\"b"], ["vmid": 2], .null, ["name": ["x", "y"]]]
+        let rows = JSONRows(values, keys: ["name"])
+        #expect(rows.values == values)
+        #expect(rows.value(0, key: 0)?.string == "a\"b")
+        #expect(rows.value(1, key: 0) == nil)
+        #expect(rows.value(3, key: 0) == .array(["x", "y"]))
+    }
+
+    /// Generated documents: whatever the shape, the index agrees with the full parser.
+    @Test func generatedDocumentsAgreeWithTheParser() throws {
+        var generator = SplitMix(seed: 42)
+        let keys = ["a", "b", "cc", "d\"q", "é"]
+        for _ in 0..<200 {
+            let rows: [JSON] = (0..<Int(generator.next() % 6)).map { _ in
+                guard generator.next() % 7 != 0 else { return .int(Int64(generator.next() % 100)) }
+                return .object(keys.filter { _ in generator.next() % 2 == 0 }.map { ($0, generator.value(depth: 0)) })
+            }
+            let text = JSON.object([("x", generator.value(depth: 0)), ("data", .array(rows))]).serialized(pretty: generator.next() % 2 == 0)
+            let indexed = try JSONRows(parsing: Array(text.utf8), member: "data", keys: ["a", "d\"q", "é"])
+            #expect(indexed.values == rows)
+            for (i, row) in rows.enumerated() {
+                for key in keys { #expect(indexed.value(i, key) == row[key]) }
+            }
+        }
+    }
+}
+
+/// A small deterministic generator for test documents.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func value(depth: Int) -> JSON {
+        switch next() % (depth > 2 ? 5 : 7) {
+        case 0: return .null
+        case 1: return .bool(next() % 2 == 0)
+        case 2: return .int(Int64(bitPattern: next()) >> Int64(next() % 60))
+        case 3: return .double(Double(next() % 100_000) / 64)
+        case 4: return .string(["", "x", "ö\n\"", "\\u", "long string of more than sixteen bytes"][Int(next() % 5)])
+        case 5: return .array((0..<Int(next() % 3)).map { _ in value(depth: depth + 1) })
+        default: return .object((0..<Int(next() % 3)).map { ("k\($0)", value(depth: depth + 1)) })
+        }
+    }
+}
