@@ -12,7 +12,8 @@ extension JSON {
     }
 
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) throws -> JSON {
-        var parser = JSONParser(bytes: bytes, cachingShortStrings: true)
+        // The short-string cache (20 KB) pays off only on documents with many repeated strings.
+        var parser = JSONParser(bytes: bytes, cachingShortStrings: bytes.count > 64 * 1024)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -176,7 +177,7 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expect("true")
         case UInt8(ascii: "f"): try expect("false")
         case UInt8(ascii: "n"): try expect("null")
-        default: _ = try scanNumber()
+        default: _ = try scanNumber(reading: false)
         }
     }
 
@@ -207,6 +208,12 @@ struct JSONParser {
         var i = start
         var escaped = false
         while i < end {
+            // Plain runs are skipped eight bytes at a time.
+            if i + 8 <= end {
+                let run = Word.stringRun(at: text + i)
+                i += run
+                if run == 8 { continue }
+            }
             let c = text[i]
             if c == UInt8(ascii: "\"") {
                 index = i + 1
@@ -300,8 +307,10 @@ struct JSONParser {
         let integer: Int64?
     }
 
-    /// Moves past `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros are tolerated).
-    mutating func scanNumber() throws -> NumberToken {
+    /// Moves past `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros are tolerated);
+    /// without `reading` (skipping) the integer is not computed.
+    @inline(__always)
+    mutating func scanNumber(reading: Bool = true) throws -> NumberToken {
         let text = bytes.baseAddress!, end = bytes.count
         let start = index
         var i = index
@@ -309,9 +318,18 @@ struct JSONParser {
         if negative { i += 1 }
         var magnitude: UInt64 = 0
         var digits = 0
+        if !reading {
+            // Skipping: count digits eight at a time.
+            while i + 8 <= end {
+                let run = Word.digitRun(at: text + i)
+                i += run
+                digits += run
+                if run < 8 { break }
+            }
+        }
         while i < end, text[i] &- 0x30 < 10 {
             // 18 digits always fit in an Int64; longer integers are read from their text.
-            if digits < 18 { magnitude = magnitude &* 10 &+ UInt64(text[i] &- 0x30) }
+            if reading, digits < 18 { magnitude = magnitude &* 10 &+ UInt64(text[i] &- 0x30) }
             digits += 1
             i += 1
         }
@@ -333,8 +351,40 @@ struct JSONParser {
             guard i > first else { index = i; throw error("expected a digit in the exponent") }
         }
         index = i
-        let integer = isInteger && digits <= 18 ? (negative ? -Int64(magnitude) : Int64(magnitude)) : nil
+        let integer = reading && isInteger && digits <= 18 ? (negative ? -Int64(magnitude) : Int64(magnitude)) : nil
         return NumberToken(start: start, isInteger: isInteger, integer: integer)
+    }
+}
+
+/// Eight bytes of text tested at once (SWAR): how many leading bytes belong to a plain run.
+/// Little-endian: the first byte in memory is the lowest byte of the word.
+enum Word {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
+
+    /// Bytes before the first `"`, `\` or control character (8 when there is none).
+    @inline(__always)
+    static func stringRun(at pointer: UnsafePointer<UInt8>) -> Int {
+        let word = load(pointer)
+        // A byte is flagged (high bit) where it equals the quote, the backslash, or is below 0x20;
+        // bytes of 0x80 and above never are (the `& ~word` term).
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let flags = ((quote &- ones) | (backslash &- ones) | (word &- ones &* 0x20)) & ~word & highs
+        return flags == 0 ? 8 : flags.trailingZeroBitCount / 8
+    }
+
+    /// Leading ASCII digits (8 when all are).
+    @inline(__always)
+    static func digitRun(at pointer: UnsafePointer<UInt8>) -> Int {
+        let word = load(pointer)
+        // Digits are 0x30...0x39: high nibble 3, and adding 6 does not carry out of the low nibble.
+        let nonDigits = ((word & (ones &* 0xF0)) ^ (ones &* 0x30)) | (((word &+ ones &* 0x06) & (ones &* 0xF0)) ^ (ones &* 0x30))
+        return nonDigits == 0 ? 8 : nonDigits.trailingZeroBitCount / 8
     }
 }
 

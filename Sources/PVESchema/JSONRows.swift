@@ -14,13 +14,25 @@ public struct JSONRows: Sendable {
     /// The keys whose values were located; `value(_:_:)` with any other key decodes the whole row.
     public let keys: [String]
     private let text: [UInt8]
-    /// Per row: where its text starts and ends.
-    private let rowStarts: [Int32]
-    private let rowEnds: [Int32]
-    /// `keys.count` entries per row: where that key's value starts, or -1 when the row lacks it.
-    private let valueStarts: [Int32]
-    /// The rows in view (after filtering and sorting), as indices into the arrays above.
+    private let index: Index
+    /// The rows in view (after filtering and sorting), as row numbers of `index`.
     private var order: [Int32]
+
+    /// Where rows and the chosen values lie in `text`.
+    private struct Index {
+        var rowStarts: [Int32] = []
+        var rowEnds: [Int32] = []
+        /// `keys.count` spans per row, in key order.
+        var values: [ValueSpan] = []
+    }
+
+    /// A value's bytes; `start` is -1 when the row lacks the key. Strings remember whether they
+    /// hold escapes, so that plain ones are read straight from the text.
+    private struct ValueSpan {
+        var start: Int32 = -1
+        var end: Int32 = 0
+        var escaped = false
+    }
 
     public var count: Int { order.count }
     public var isEmpty: Bool { order.isEmpty }
@@ -29,7 +41,10 @@ public struct JSONRows: Sendable {
     /// array itself when `member` is nil. Anything other than an array there gives no rows, as a
     /// `null` `data` does. The whole text is checked as `JSON.parse` would check it.
     public init(parsing text: [UInt8], member: String? = nil, keys: [String]) throws {
-        var rowStarts: [Int32] = [], rowEnds: [Int32] = [], valueStarts: [Int32] = []
+        var index = Index()
+        // PVE rows are over 100 bytes; reserving for that many spares the regrowth copies (pages
+        // reserved but never written cost nothing).
+        index.values.reserveCapacity(text.count / 100 * max(1, keys.count))
         var unique: [String] = []
         for key in keys where !unique.contains(key) { unique.append(key) }
         let keys = unique
@@ -39,25 +54,24 @@ public struct JSONRows: Sendable {
             var parser = JSONParser(bytes: bytes)
             parser.skipWhitespace()
             if let member {
+                let name = PackedKey(Array(member.utf8))
                 try JSONRows.walkMembers(&parser, depth: 0) { key, parser in
-                    if PackedKey(Array(member.utf8)).matches(key, in: bytes), rowStarts.isEmpty {
-                        try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, rowStarts: &rowStarts, rowEnds: &rowEnds, valueStarts: &valueStarts)
+                    if name.matches(key, in: bytes), index.rowStarts.isEmpty {
+                        try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, into: &index)
                     } else {
                         try parser.skipValue(depth: 1)
                     }
                 }
             } else {
-                try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, rowStarts: &rowStarts, rowEnds: &rowEnds, valueStarts: &valueStarts)
+                try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, into: &index)
             }
             parser.skipWhitespace()
             guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
         }
         self.keys = keys
         self.text = text
-        self.rowStarts = rowStarts
-        self.rowEnds = rowEnds
-        self.valueStarts = valueStarts
-        self.order = Array(0..<Int32(rowStarts.count))
+        self.order = Array(0..<Int32(index.rowStarts.count))
+        self.index = index
     }
 
     /// Rows from values already decoded (small listings, tests, in-memory backends).
@@ -74,10 +88,10 @@ public struct JSONRows: Sendable {
 
     /// The value of indexed key number `key` in row `row` (a position in the current view).
     public func value(_ row: Int, key: Int) -> JSON? {
-        let start = valueStarts[Int(order[row]) * keys.count + key]
-        guard start >= 0 else { return nil }
+        let span = index.values[Int(order[row]) * keys.count + key]
+        guard span.start >= 0 else { return nil }
         return text.withUnsafeBufferPointer { bytes in
-            var parser = JSONParser(bytes: bytes, at: Int(start))
+            var parser = JSONParser(bytes: bytes, at: Int(span.start))
             return try? parser.parseValue(depth: 0)
         }
     }
@@ -95,23 +109,65 @@ public struct JSONRows: Sendable {
     }
 
     public func scalar(_ row: Int, key: Int) -> Scalar {
-        let start = Int(valueStarts[Int(order[row]) * keys.count + key])
-        guard start >= 0 else { return .absent }
+        let span = index.values[Int(order[row]) * keys.count + key]
+        guard span.start >= 0 else { return .absent }
+        let start = Int(span.start), end = Int(span.end)
         return text.withUnsafeBufferPointer { bytes in
             switch bytes[start] {
-            case UInt8(ascii: "\""):
-                var parser = JSONParser(bytes: bytes, at: start)
-                guard let token = try? parser.scanString(), !token.escaped else { return .other }
-                return .text(token.start..<token.end)
+            case UInt8(ascii: "\""): return span.escaped ? .other : .text(start + 1..<end - 1)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                var parser = JSONParser(bytes: bytes, at: start)
-                guard let token = try? parser.scanNumber() else { return .other }
-                if let integer = token.integer { return .integer(integer) }
-                return JSONRows.double(UnsafeBufferPointer(rebasing: bytes[start..<parser.index])).map { .number($0) } ?? .other
+                return JSONRows.number(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             case UInt8(ascii: "n"): return .null
             default: return .other
             }
         }
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+    }
+
+    /// The value of a number token the index has checked. A decimal whose digits make an integer
+    /// of at most 2^53 with at most 22 decimal places (PVE's `cpu` fractions) is one division of
+    /// two exact doubles, correctly rounded as `strtod` would; anything else goes through `strtod`.
+    private static func number(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
+        var i = 0
+        let negative = token[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var mantissa: UInt64 = 0, significant = 0, decimals = 0
+        var dot = false
+        while i < token.count {
+            let c = token[i]
+            if c &- 0x30 < 10 {
+                if mantissa != 0 || c != 0x30 { significant += 1 }
+                if significant > 18 { return slowNumber(token) }
+                mantissa = mantissa &* 10 &+ UInt64(c &- 0x30)
+                if dot { decimals += 1 }
+            } else if c == UInt8(ascii: "."), !dot {
+                dot = true
+            } else {
+                return slowNumber(token)  // an exponent
+            }
+            i += 1
+        }
+        if !dot { return .integer(negative ? -Int64(mantissa) : Int64(mantissa)) }
+        guard mantissa <= 1 << 53, decimals <= 22 else { return slowNumber(token) }
+        let magnitude = Double(mantissa) / powersOfTen[decimals]
+        return .number(negative ? -magnitude : magnitude)
+    }
+
+    private static func slowNumber(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
+        if !token.contains(where: { $0 == UInt8(ascii: ".") || $0 | 0x20 == UInt8(ascii: "e") }),
+           let integer = Int64(String(decoding: token, as: UTF8.self)) {
+            return .integer(integer)
+        }
+        return double(token).map { .number($0) } ?? .other
+    }
+
+    /// An integer value (`100` or PVE's string form `"100"`), read in place when it is a number.
+    public func integer(_ row: Int, key: Int) -> Int64? {
+        if case .integer(let value) = scalar(row, key: key) { return value }
+        return value(row, key: key)?.int
     }
 
     /// Appends the bytes of a `.text` scalar.
@@ -145,9 +201,9 @@ public struct JSONRows: Sendable {
 
     /// The row's own text, as the server sent it (already valid JSON).
     public func withRowText<T>(_ row: Int, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
-        let index = Int(order[row])
+        let number = Int(order[row])
         return text.withUnsafeBufferPointer { bytes in
-            body(UnsafeBufferPointer(rebasing: bytes[Int(rowStarts[index])..<Int(rowEnds[index])]))
+            body(UnsafeBufferPointer(rebasing: bytes[Int(index.rowStarts[number])..<Int(index.rowEnds[number])]))
         }
     }
 
@@ -200,39 +256,67 @@ public struct JSONRows: Sendable {
         }
     }
 
-    private static func indexArray(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher,
-                                   rowStarts: inout [Int32], rowEnds: inout [Int32], valueStarts: inout [Int32]) throws {
-        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "[") else {
+    /// Indexes the array at the parser's position (anything else is skipped: no rows). One loop
+    /// with the parser in a local, no closures: this runs once per byte of a 3 MB answer.
+    private static func indexArray(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+        let bytes = parser.bytes
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "[") else {
             try parser.skipValue(depth: depth)
             return
         }
-        parser.index += 1
-        parser.skipWhitespace()
-        if parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
+        var p = parser
+        defer { parser.index = p.index }
+        p.index += 1
+        p.skipWhitespace()
+        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "]") { p.index += 1; return }
+        let width = matcher.count
         while true {
-            parser.skipWhitespace()
-            rowStarts.append(Int32(parser.index))
-            let base = valueStarts.count
-            valueStarts.append(contentsOf: repeatElement(-1, count: matcher.count))
-            let bytes = parser.bytes
-            var ordinal = 0
-            try walkMembers(&parser, depth: depth + 1) { key, parser in
-                // A repeated key keeps its first value, as `JSON`'s subscript does.
-                if let k = matcher.index(of: key, at: ordinal, in: bytes), valueStarts[base + k] < 0 {
-                    valueStarts[base + k] = Int32(parser.index)
+            p.skipWhitespace()
+            index.rowStarts.append(Int32(p.index))
+            let base = index.values.count
+            index.values.append(contentsOf: repeatElement(ValueSpan(), count: width))
+            if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "{") {
+                p.index += 1
+                p.skipWhitespace()
+                if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "}") {
+                    p.index += 1
+                } else {
+                    var ordinal = 0
+                    while true {
+                        p.skipWhitespace()
+                        let key = try p.skipKey()
+                        let start = p.index
+                        // A repeated key keeps its first value, as `JSON`'s subscript does.
+                        if let k = matcher.index(of: key, at: ordinal, in: bytes), index.values[base + k].start < 0 {
+                            var escaped = false
+                            if start < bytes.count, bytes[start] == UInt8(ascii: "\"") {
+                                escaped = try p.scanString().escaped
+                            } else {
+                                try p.skipValue(depth: depth + 2)
+                            }
+                            index.values[base + k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                        } else {
+                            try p.skipValue(depth: depth + 2)
+                        }
+                        ordinal += 1
+                        p.skipWhitespace()
+                        guard p.index < bytes.count else { throw p.error("unterminated object") }
+                        if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
+                        if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
+                        throw p.error("expected ',' or '}'")
+                    }
                 }
-                ordinal += 1
-                try parser.skipValue(depth: depth + 2)
+            } else {
+                try p.skipValue(depth: depth + 1)  // not an object: a row without values
             }
-            rowEnds.append(Int32(parser.index))
-            parser.skipWhitespace()
-            guard parser.index < parser.bytes.count else { throw parser.error("unterminated array") }
-            if parser.bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
-            if parser.bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
-            throw parser.error("expected ',' or ']'")
+            index.rowEnds.append(Int32(p.index))
+            p.skipWhitespace()
+            guard p.index < bytes.count else { throw p.error("unterminated array") }
+            if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
+            if bytes[p.index] == UInt8(ascii: "]") { p.index += 1; return }
+            throw p.error("expected ',' or ']'")
         }
     }
-
 }
 
 /// Finds which wanted key a row's key is. Rows of one listing repeat their keys in one order, so
@@ -240,25 +324,28 @@ public struct JSONRows: Sendable {
 /// per key instead of one per wanted key.
 private struct KeyMatcher {
     private let wanted: [PackedKey]
-    private var seen: [PackedKey] = []
+    /// Per position in the previous row: that key's words (nil when long or escaped) and which
+    /// wanted key it was (-1: none).
+    private var seenWords: [(UInt64, UInt64)?] = []
     private var seenIndex: [Int] = []
 
     init(keys: [String]) { wanted = keys.map { PackedKey(Array($0.utf8)) } }
 
     var count: Int { wanted.count }
 
+    @inline(__always)
     mutating func index(of key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int? {
-        let packed = PackedKey(key, in: text)
-        if ordinal < seen.count, let words = packed.words, let previous = seen[ordinal].words, words == previous {
+        let words = PackedKey.words(of: key, in: text)
+        if ordinal < seenWords.count, let words, let previous = seenWords[ordinal], words == previous {
             let index = seenIndex[ordinal]
             return index >= 0 ? index : nil
         }
-        let index = wanted.firstIndex { $0.matches(packed, key, in: text) }
-        if ordinal < seen.count {
-            seen[ordinal] = packed
+        let index = wanted.firstIndex { $0.matches(words, key, in: text) }
+        if ordinal < seenWords.count {
+            seenWords[ordinal] = words
             seenIndex[ordinal] = index ?? -1
-        } else if ordinal == seen.count {
-            seen.append(packed)
+        } else if ordinal == seenWords.count {
+            seenWords.append(words)
             seenIndex.append(index ?? -1)
         }
         return index
@@ -277,24 +364,36 @@ private struct PackedKey {
     }
 
     /// The words of an unescaped key token (nil for long or escaped keys).
-    init(_ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) {
-        bytes = []
-        words = key.escaped ? nil : PackedKey.pack(UnsafeBufferPointer(rebasing: text[key.start..<key.end]))
+    @inline(__always)
+    static func words(of key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        let count = key.end - key.start
+        guard !key.escaped, count <= 15 else { return nil }
+        guard key.start + 16 <= text.count, let base = text.baseAddress else {
+            return pack(UnsafeBufferPointer(rebasing: text[key.start..<key.end]))
+        }
+        // Two loads and masks instead of a byte loop (the text goes on past the key).
+        let low = Word.load(base + key.start), high = Word.load(base + key.start + 8)
+        let lowMask: UInt64 = count >= 8 ? ~0 : (1 << UInt64(count * 8)) &- 1
+        let highMask: UInt64 = count <= 8 ? 0 : (1 << UInt64((count - 8) * 8)) &- 1
+        return (low & lowMask, (high & highMask) ^ UInt64(count) << 56)
     }
 
+    @inline(__always)
     private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
-        guard bytes.count <= 15 else { return nil }
+        let count = bytes.count
+        guard count <= 15 else { return nil }
+        guard let base = bytes.baseAddress else { return (0, UInt64(count) << 56) }
         var words: (UInt64, UInt64) = (0, 0)
-        if let base = bytes.baseAddress {
-            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+        withUnsafeMutableBytes(of: &words) { raw in
+            for i in 0..<count { raw[i] = base[i] }
         }
         // The length in the last byte (unused by a 15-byte key) tells "a" from "a\0".
-        return (words.0, words.1 ^ UInt64(bytes.count) << 56)
+        return (words.0, words.1 ^ UInt64(count) << 56)
     }
 
-    /// Whether the key token spells this key; `packed` is the token's own packing.
-    func matches(_ packed: PackedKey, _ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if let mine = words, let theirs = packed.words { return mine == theirs }
+    /// Whether the key token spells this key; `tokenWords` are the token's own `words(of:in:)`.
+    func matches(_ tokenWords: (UInt64, UInt64)?, _ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let mine = words, let theirs = tokenWords { return mine == theirs }
         return matches(key, in: text)
     }
 

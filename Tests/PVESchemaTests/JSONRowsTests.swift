@@ -70,6 +70,30 @@ import Testing
         #expect(empty.isEmpty)
     }
 
+    /// Numbers read in place equal what the full parser (Swift's own `Double(String)`) reads,
+    /// including decimals beyond the exact-division shortcut.
+    @Test func numbersReadInPlaceEqualTheParsersDoubles() throws {
+        var generator = SplitMix(seed: 7)
+        var texts: [String] = ["0.0836590914893374", "0.32177555845774514", "-0.5", "1e-2", "123.456e3", "9007199254740993.5",
+                               "0.1", "3.0", "-0.0", "12345678901234567890", "-9223372036854775808", "0.00000000000000000000001"]
+        for _ in 0..<2000 {
+            let digits = String(generator.next() % 10_000_000_000_000_000_000)
+            let point = Int(generator.next() % UInt64(digits.count + 1))
+            let whole = point == 0 ? "0" : String(digits.prefix(point))
+            texts.append(point == digits.count ? digits : whole + "." + String(digits.dropFirst(point)) + "1")
+        }
+        let document = "[" + texts.map { "{\"v\":\($0)}" }.joined(separator: ",") + "]"
+        let rows = try JSONRows(parsing: Array(document.utf8), keys: ["v"])
+        for (row, text) in texts.enumerated() {
+            let expected = try JSON.parse(text)
+            switch rows.scalar(row, key: 0) {
+            case .integer(let v): #expect(expected == .int(v), "\(text)")
+            case .number(let v): #expect(expected == .double(v) && v.sign == expected.double?.sign, "\(text)")
+            default: Issue.record("\(text) was not read as a number")
+            }
+        }
+    }
+
     @Test func rowTextIsTheServersTextOfThatRow() throws {
         let rows = try rows()
         let text = rows.withRowText(2) { String(decoding: $0, as: UTF8.self) }

@@ -84,3 +84,34 @@ import Testing
         #expect(parsed.string == "\u{FFFD}A")
     }
 }
+
+/// The eight-bytes-at-a-time scanners must agree with a byte-by-byte reading for every byte value
+/// at every position, also when a later byte would be flagged too.
+@Suite struct WordScanTests {
+    @Test func stringRunStopsAtTheFirstQuoteBackslashOrControlByte() {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = UInt8(value)
+                if position < 7 { bytes[7] = UInt8(ascii: "\"") }
+                let special = value == 0x22 || value == 0x5C || value < 0x20
+                let expected = special ? position : (position < 7 ? 7 : 8)
+                #expect(bytes.withUnsafeBufferPointer { Word.stringRun(at: $0.baseAddress!) } == expected, "byte \(value) at \(position)")
+            }
+        }
+    }
+
+    @Test func digitRunCountsLeadingDigits() {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "7"), count: 8)
+                bytes[position] = UInt8(value)
+                let digit = (0x30...0x39).contains(value)
+                #expect(bytes.withUnsafeBufferPointer { Word.digitRun(at: $0.baseAddress!) } == (digit ? 8 : position), "byte \(value) at \(position)")
+            }
+        }
+        // A byte that carries when 6 is added (0xFA...) must not hide an earlier non-digit.
+        let mixed: [UInt8] = [0x31, 0x3A, 0xFF, 0x32, 0x33, 0x34, 0x35, 0x36]
+        #expect(mixed.withUnsafeBufferPointer { Word.digitRun(at: $0.baseAddress!) } == 1)
+    }
+}

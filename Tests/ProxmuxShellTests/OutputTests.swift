@@ -32,7 +32,7 @@ import PVESchema
         for format in [ValueFormat.plain, .state, .bytes, .percent, .duration, .timestamp] {
             for row in 0..<rows.count {
                 var inPlace: [UInt8] = []
-                Humanize.appendCell(rows, row: row, key: 0, format, to: &inPlace)
+                Humanize.appendCell(rows.scalar(row, key: 0), of: rows, row: row, key: 0, format, to: &inPlace)
                 #expect(String(decoding: inPlace, as: UTF8.self) == Humanize.cell(rows.value(row, key: 0), format), "row \(row) as \(format)")
             }
         }
@@ -77,6 +77,30 @@ import PVESchema
         #expect(!Renderer(format: .text, color: false).text(table).contains("\u{1B}"))
         let shell = Shell()
         #expect(!(try shell.run("ls /vms")).contains("\u{1B}"), "a capturing console is not a terminal")
+    }
+
+    /// Big tables are formatted in two halves on two threads; the text must be the same as in one
+    /// piece, including widths decided by a row of the other half and alignment of mixed columns.
+    @Test func tablesRenderedInHalvesEqualTablesRenderedWhole() {
+        let rows: [JSON] = (0..<301).map { (i: Int) -> JSON in
+            let name: JSON = .string(i == 250 ? "a-much-longer-name-in-the-second-half" : "g\(i)")
+            let status: JSON = .string(i % 3 == 0 ? "stopped" : "running")
+            let mixed: JSON = i == 260 ? .string("x") : .int(Int64(i))
+            return .object([
+                ("vmid", .int(Int64(100 + i))), ("name", name), ("mem", .int(Int64(i) * 1_048_576)), ("cpu", .double(Double(i) / 301)),
+                ("status", status), ("mixed", mixed), ("uptime", .int(Int64(i * 97))),
+            ])
+        }
+        let table = Table(columns: [
+            .init("vmid", "vmid"), .init("name", "name"), .init("mem", "mem", format: .bytes), .init("cpu", "cpu", format: .percent),
+            .init("status", "status", format: .state), .init("mixed", "mixed"), .init("uptime", "uptime", format: .duration),
+        ], rows: rows)
+        for renderer in [Renderer(format: .text), Renderer(format: .text, noHeader: true), Renderer(format: .text, color: true)] {
+            let whole = renderer.textBytes(table, inHalvesFrom: .max)
+            let halves = renderer.textBytes(table, inHalvesFrom: 2)
+            #expect(halves == whole)
+            #expect(String(decoding: whole, as: UTF8.self).split(separator: "\n").count == rows.count + (renderer.noHeader ? 0 : 1))
+        }
     }
 
     @Test func numbersAlignRight() {

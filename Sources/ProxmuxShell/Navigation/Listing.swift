@@ -28,7 +28,7 @@ enum Listing {
             (node == nil || all.value(row, key: nodeKey)?.string == node)
                 && (kind == nil || all.value(row, key: typeKey)?.string == kind?.rawValue)
         }
-        return Table(columns: columns, rows: selected.sorted(byInteger: { selected.value($0, key: vmidKey)?.int ?? 0 }))
+        return Table(columns: columns, rows: selected.sorted(byInteger: { selected.integer($0, key: vmidKey) ?? 0 }))
     }
 
     static func nodes(_ api: APIBackend, long: Bool) throws -> Table {

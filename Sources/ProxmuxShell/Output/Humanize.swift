@@ -59,8 +59,10 @@ public enum Humanize {
 
     /// `appendCell` for a value of indexed rows, read in place when it is a number or a plain
     /// string (what almost every cell of a listing is); the same text as for the decoded value.
-    public static func appendCell(_ rows: JSONRows, row: Int, key: Int, _ format: ValueFormat, to out: inout [UInt8]) {
-        switch (rows.scalar(row, key: key), format) {
+    /// `scalar` is `rows.scalar(row, key: key)`, which the caller has already read.
+    public static func appendCell(_ scalar: JSONRows.Scalar, of rows: JSONRows, row: Int, key: Int, _ format: ValueFormat,
+                                  to out: inout [UInt8]) {
+        switch (scalar, format) {
         case (.absent, _), (.null, _): return
         case (.text(let range), .plain), (.text(let range), .state): rows.appendText(range, to: &out)
         case (.integer(let v), .plain), (.integer(let v), .state): JSONBytes.appendInteger(v, to: &out)
