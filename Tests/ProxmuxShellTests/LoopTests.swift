@@ -251,6 +251,23 @@ struct LoopTests {
         #expect(typed.remembered == ["record a; fail; record skipped", "record b", "echo \"open\nstill open\"", "echo 'bad"])
     }
 
+    @Test func ctrlCAtThePromptEndsTheLineAndLowersTheFlag() throws {
+        let h = try Harness()
+        let typed = TypedLines([.line("record a; interrupt; record skipped"), .line("record b")])
+        #expect(h.loop.run(typed) == 0)
+        #expect(h.recorded == [["a"], ["b"]])
+        #expect(!h.session.interrupt.isRaised, "the prompt's own requests must not be refused as interrupted")
+    }
+
+    @Test func aScriptCommandThatReportedItsInterruptionIsNotReportedTwice() throws {
+        let h = try Harness()
+        let flag = h.session.interrupt
+        let raiser = Thread { usleep(100_000); flag.raise() }
+        raiser.start()
+        #expect(try h.runFile("s.pmx", "sleep 5\nrecord never\n") == ExitStatus.interrupted)
+        #expect(h.err == "\(h.directory)/s.pmx:1: sleep: interrupted\n")
+    }
+
     @Test func promptWithErrexitOffRunsTheRestOfTheLine() throws {
         let h = try Harness()
         let typed = TypedLines([.line("set errexit off"), .line("record a; fail; record b")])

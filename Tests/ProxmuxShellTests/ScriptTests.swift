@@ -186,7 +186,7 @@ struct ScriptingVerbTests {
     @Test func setListsSettingsAndVariablesAndUnsetForgets() throws {
         let (h, status) = try run("set b 2\nset a 'x y'\nset\nunset a\nset\nset b\n")
         #expect(status == 0)
-        let settings = "errexit on\ndryrun off\noutput text\nnoheader off\n"
+        let settings = "errexit on\ndryrun off\noutput text\nnoheader off\ndebug off\n"
         #expect(h.out == settings + "a=x y\nb=2\n" + settings + "b=2\nb=2\n")
     }
 

@@ -19,6 +19,9 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
         case config
         /// The operation was cancelled by the caller (e.g. an upload's progress callback).
         case cancelled
+        /// The user interrupted a request in flight (Ctrl-C through `PVEClient.shouldAbort`).
+        /// Never retried: a write may already have reached the server.
+        case interrupted
     }
 
     public let kind: Kind
@@ -95,6 +98,22 @@ public struct APIError: Error, CustomStringConvertible, Sendable {
         }
         return APIError(kind: status == 401 ? .auth : .http, message: message, status: status, reason: reason,
                         errors: errors, request: request)
+    }
+
+    /// A request stopped by `PVEClient.shouldAbort`. A read just says so; a write may already have
+    /// been carried out by the server, so the message says how to find out before trying again.
+    static func interrupted(_ request: APIRequest, sent: Bool) -> APIError {
+        let name = "\(request.method.rawValue) \(request.path)"
+        let message: String
+        if !sent {
+            message = "interrupted (\(name) was not sent)"
+        } else if request.method == .get {
+            message = "interrupted"
+        } else {
+            message = "interrupted: \(name) may already have reached the server and taken effect; "
+                + "check with `tasks` (and `show ID` for a guest) before running it again"
+        }
+        return APIError(kind: .interrupted, message: message, request: name)
     }
 
     /// `pve3` from `/nodes/pve3/...`.

@@ -57,6 +57,15 @@ public struct APIRequest: Sendable, CustomStringConvertible, Equatable {
         return ([method.rawValue, path] + shown).joined(separator: " ")
     }
 
+    /// One request as the debug trace shows it, secrets redacted: GET and DELETE as the URL path
+    /// with its query (`GET /cluster/resources?type=vm`), POST and PUT as `description` (the form
+    /// fields after the path).
+    public var traceDescription: String {
+        guard method.usesQueryString, !params.isEmpty else { return description }
+        let query = redacted.params.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return "\(method.rawValue) \(path)?\(query)"
+    }
+
     private static func quoteIfNeeded(_ value: String) -> String {
         if !value.isEmpty, !value.contains(where: { $0 == " " || $0 == "'" || $0 == "\"" || $0 == "\\" }) { return value }
         return "'" + value.replacing("'", with: "'\\''") + "'"

@@ -23,6 +23,7 @@ public final class PVEClient: Sendable {
     private let transport = Mutex<CurlTransport?>(nil)
     private let dryRunRecorder = Mutex<DryRunRecorder?>(nil)
     private let traceSink = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let abortCheck = Mutex<(@Sendable () -> Bool)?>(nil)
 
     /// Pauses between GET attempts.
     static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(300)]
@@ -53,6 +54,7 @@ public final class PVEClient: Sendable {
         let copy = PVEClient(settings: settings, interaction: interaction, session: session)
         copy.dryRun = dryRun
         copy.trace = trace
+        copy.shouldAbort = shouldAbort
         return copy
     }
 
@@ -62,27 +64,42 @@ public final class PVEClient: Sendable {
         set { dryRunRecorder.withLock { $0 = newValue } }
     }
 
-    /// Receives one line per request sent (`-> METHOD /path params`, secret values redacted) and per
-    /// answer (`<- 200 OK (12 ms, 3456 bytes)`); headers (tokens, cookies, CSRF) are never traced.
+    /// Receives one line per request once it is answered (or failed), from whichever thread sent it:
+    /// `GET /cluster/resources?type=vm -> 200 OK (12 ms, 3456 bytes)`. Secret parameter values are
+    /// redacted (`APIRequest.traceDescription`); headers (tokens, cookies, CSRF) are never traced.
     public var trace: (@Sendable (String) -> Void)? {
         get { traceSink.withLock { $0 } }
         set { traceSink.withLock { $0 = newValue } }
     }
 
-    /// Runs one wire exchange, reporting it to `trace` when set.
+    /// Asked before each request and, while one is in flight, several times a second (libcurl's
+    /// progress callback). Returning true stops the request with an `.interrupted` error, which is
+    /// never retried. The shell sets it to its Ctrl-C flag.
+    public var shouldAbort: (@Sendable () -> Bool)? {
+        get { abortCheck.withLock { $0 } }
+        set { abortCheck.withLock { $0 = newValue } }
+    }
+
+    /// Runs one wire exchange: not at all once `shouldAbort` says so, naming the request in an
+    /// interruption error, and reporting it to `trace` when set.
     func traced(_ request: APIRequest, _ exchange: () throws(APIError) -> HTTPResponse) throws(APIError) -> HTTPResponse {
-        guard let sink = trace else { return try exchange() }
-        sink("-> \(request)")
-        let start = ContinuousClock.now
+        if let shouldAbort, shouldAbort() { throw APIError.interrupted(request, sent: false) }
+        let sink = trace
+        let start = sink == nil ? nil : ContinuousClock.now
+        func milliseconds() -> Int64 {
+            guard let start else { return 0 }
+            let elapsed = (ContinuousClock.now - start).components
+            return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        }
         do {
             let response = try exchange()
-            let elapsed = (ContinuousClock.now - start).components
-            let ms = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-            sink("<- \(response.status) \(response.reason.trimmingWhitespace()) (\(ms) ms, \(response.body.count) bytes)")
+            sink?("\(request.traceDescription) -> \(response.status) \(response.reason.trimmingWhitespace()) "
+                + "(\(milliseconds()) ms, \(response.body.count) bytes)")
             return response
         } catch {
-            sink("<- \(error.message)")
-            throw error
+            let failure = error.kind == .interrupted ? APIError.interrupted(request, sent: true) : error
+            sink?("\(request.traceDescription) -> \(failure.kind == .interrupted ? "interrupted" : failure.message) (\(milliseconds()) ms)")
+            throw failure
         }
     }
 
@@ -149,6 +166,7 @@ public final class PVEClient: Sendable {
                                             connectTimeout: settings.connectTimeout, timeout: settings.timeout)
                 slot = current
             }
+            current.shouldAbort = shouldAbort
             return try body(current)
         }
     }

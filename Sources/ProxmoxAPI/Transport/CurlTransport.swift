@@ -43,6 +43,8 @@ final class CurlTransport: @unchecked Sendable {
     private let connectTimeout: Double
     private let timeout: Double
     private(set) var tlsMode: TLSMode
+    /// Polled while a transfer runs; true aborts it (`PVEClient.shouldAbort`, e.g. Ctrl-C).
+    var shouldAbort: (@Sendable () -> Bool)?
 
     init(endpoint: Endpoint, tlsMode: TLSMode, connectTimeout: Double, timeout: Double) throws(APIError) {
         CurlTransport.initializeLibraryOnce
@@ -138,7 +140,7 @@ final class CurlTransport: @unchecked Sendable {
                 pmx_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil)
             }
         }
-        return try run(url: url, headers: allHeaders)
+        return try run(url: url, headers: allHeaders, uploadProgress: nil)
     }
 
     /// Multipart POST streamed from `filePath`: text `fields` first, then the file part named
@@ -151,7 +153,6 @@ final class CurlTransport: @unchecked Sendable {
         defer {
             pmx_setopt_pointer(handle, CURLOPT_MIMEPOST, nil)
             curl_mime_free(mime)
-            pmx_setopt_xferinfo_callback(handle, nil, nil)
             pmx_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
             pmx_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 0)
             pmx_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, 0)
@@ -174,28 +175,33 @@ final class CurlTransport: @unchecked Sendable {
         pmx_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         pmx_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(timeout)))
 
-        let box = ProgressBox(progress)
-        return try withExtendedLifetime(box) { () throws(APIError) -> HTTPResponse in
-            if progress != nil {
-                pmx_setopt_xferinfo_callback(handle, { userdata, _, _, total, now in
-                    guard let userdata else { return 0 }
-                    let box = Unmanaged<ProgressBox>.fromOpaque(userdata).takeUnretainedValue()
-                    return box.report(TransferProgress(sent: Int64(now), total: Int64(total))) ? 0 : 1
-                }, Unmanaged.passUnretained(box).toOpaque())
-            }
-            return try run(url: url, headers: headers + ["Expect:"])
-        }
+        return try run(url: url, headers: headers + ["Expect:"], uploadProgress: progress)
     }
 
-    private final class ProgressBox {
-        let callback: ((TransferProgress) -> Bool)?
+    /// What libcurl's progress callback consults during one transfer: the abort hook and an
+    /// upload's progress reporter. Remembers which of them stopped the transfer.
+    private final class TransferMonitor {
+        let shouldAbort: (@Sendable () -> Bool)?
+        let uploadProgress: ((TransferProgress) -> Bool)?
         var last: TransferProgress?
-        init(_ callback: ((TransferProgress) -> Bool)?) { self.callback = callback }
-        func report(_ progress: TransferProgress) -> Bool {
-            guard let callback else { return true }
-            if progress == last { return true }
+        private(set) var interrupted = false
+
+        init(shouldAbort: (@Sendable () -> Bool)?, uploadProgress: ((TransferProgress) -> Bool)?) {
+            self.shouldAbort = shouldAbort
+            self.uploadProgress = uploadProgress
+        }
+
+        var isNeeded: Bool { shouldAbort != nil || uploadProgress != nil }
+
+        /// False stops the transfer.
+        func proceed(_ progress: TransferProgress) -> Bool {
+            if let shouldAbort, shouldAbort() {
+                interrupted = true
+                return false
+            }
+            guard let uploadProgress, progress != last else { return true }
             last = progress
-            return callback(progress)
+            return uploadProgress(progress)
         }
     }
 
@@ -217,7 +223,7 @@ final class CurlTransport: @unchecked Sendable {
         }
     }
 
-    private func run(url: String, headers: [String]) throws(APIError) -> HTTPResponse {
+    private func run(url: String, headers: [String], uploadProgress: ((TransferProgress) -> Bool)?) throws(APIError) -> HTTPResponse {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
@@ -246,12 +252,26 @@ final class CurlTransport: @unchecked Sendable {
             }
             return length
         }, userdata)
+        // libcurl calls this several times a second while waiting, so a hung server can be left
+        // promptly; without a hook or an upload it stays off (no per-chunk calls).
+        let monitor = TransferMonitor(shouldAbort: shouldAbort, uploadProgress: uploadProgress)
+        if monitor.isNeeded {
+            pmx_setopt_xferinfo_callback(handle, { userdata, _, _, total, now in
+                guard let userdata else { return 0 }
+                let monitor = Unmanaged<TransferMonitor>.fromOpaque(userdata).takeUnretainedValue()
+                return monitor.proceed(TransferProgress(sent: Int64(now), total: Int64(total))) ? 0 : 1
+            }, Unmanaged.passUnretained(monitor).toOpaque())
+        }
         errorBuffer[0] = 0
         pin.pointee.mismatch = 0
         pin.pointee.has_observed = 0
-        let code = withExtendedLifetime(collector) { curl_easy_perform(handle) }
+        let code = withExtendedLifetime((collector, monitor)) { curl_easy_perform(handle) }
         pmx_setopt_write_callback(handle, nil, nil)
         pmx_setopt_header_callback(handle, nil, nil)
+        if monitor.isNeeded { pmx_setopt_xferinfo_callback(handle, nil, nil) }
+        if code == CURLE_ABORTED_BY_CALLBACK, monitor.interrupted {
+            throw APIError(kind: .interrupted, message: "interrupted")
+        }
         guard code == CURLE_OK else { throw transportError(code) }
         var status = 0
         pmx_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

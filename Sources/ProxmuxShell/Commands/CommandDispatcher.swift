@@ -26,6 +26,10 @@ public final class CommandDispatcher: CommandExecutor {
         let invocation = Invocation(
             spec: parsed.spec, arguments: parsed.arguments, flags: parsed.flags, session: session,
             location: location, table: table)
+        // `VERB --debug` traces this command's requests only.
+        let tracesThisCommand = invocation.has("debug") && !session.settings.debug
+        if tracesThisCommand { session.requestTrace.isOn = true }
+        defer { if tracesThisCommand { session.requestTrace.isOn = session.settings.debug } }
         let dryRun = parsed.spec.mutates && invocation.isDryRun
         let log = dryRun ? DryRunLog() : nil
         session.dryRunLog = log
@@ -46,7 +50,7 @@ public final class CommandDispatcher: CommandExecutor {
             if requests.isEmpty {
                 invocation.note("dry run: no requests would be sent")
             } else {
-                for request in requests { session.console.line("dry run: \(request)") }
+                for request in requests { invocation.note("dry run: \(request)") }
             }
         }
         let renderer = Renderer(
@@ -64,7 +68,7 @@ public final class CommandDispatcher: CommandExecutor {
     /// have ended are reported here (one status request per background task).
     public func promptSegments() -> PromptSegments {
         if session.tasks.runningCount > 0, let api = try? session.api() {
-            for notice in session.tasks.pendingNotices(using: api) { session.console.line(notice) }
+            for notice in session.tasks.pendingNotices(using: api) { session.note(notice) }
             session.console.flush()
         }
         let context = session.context

@@ -4,7 +4,8 @@ public enum GlobalFlags {
     public static let noHeader = FlagSpec("noheader", kind: .bool, help: "Omit table headers")
     public static let dryRun = FlagSpec("dry-run", kind: .bool, help: "Print the API requests instead of sending them")
     public static let yes = FlagSpec("yes", short: "y", kind: .bool, help: "Answer yes to confirmations")
-    public static let all = [output, noHeader, dryRun, yes]
+    public static let debug = FlagSpec("debug", kind: .bool, help: "Print one line per API request to stderr (secrets redacted)")
+    public static let all = [output, noHeader, dryRun, yes, debug]
 }
 
 /// A command line matched against its spec and checked: flags typed, arity right.

@@ -21,7 +21,7 @@ public enum CreateCommands {
         ],
         flags: CreateVMWizard.flags + [TaskEnvironment.noWaitFlag],
         needs: .cluster, mutates: true,
-        run: { inv in try runCreateVM(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runCreateVM(inv, try TaskEnvironment(inv)) })
 
     /// Runs `create vm`: collects the answers, checks the request against the schema, sends it,
     /// refreshes the completion cache and follows the task.
@@ -30,7 +30,8 @@ public enum CreateCommands {
         let wizard = CreateVMWizard.wizard(data: data, contextNode: env.contextNode)
         var given = inv.flags
         given["no-wait"] = nil
-        guard let outcome = try wizard.run(given: given, prompter: env.prompter, console: env.console) else {
+        guard let outcome = try wizard.run(given: given, prompter: env.prompter, console: env.console,
+                                           summaryStream: env.settings.output.humanStream) else {
             return .message("cancelled; nothing was created")
         }
         let request = CreateVMWizard.request(outcome.answers)
@@ -40,7 +41,7 @@ public enum CreateCommands {
         let equivalent = wizard.commandLine(for: outcome.answers)
         let response = try apiCall("creating VM \(vmid)") { try env.client.request(.post, request.path, request.params) }
         env.invalidateCache()
-        if outcome.prompted { env.console.line("same as: \(equivalent)") }
+        if outcome.prompted { env.note("same as: \(equivalent)") }
         // `--dry-run` on the command line as well as the session setting: the request was recorded, not sent.
         let dryRun = env.settings.dryRun || inv.isDryRun
         guard !dryRun, let upid = response.string, UPID(upid) != nil else {

@@ -39,7 +39,7 @@ public enum Help {
                 out += "  " + spec.name + String(repeating: " ", count: max(1, width - spec.name.count)) + spec.abstract + aliases + "\n"
             }
         }
-        out += "\nGlobal flags: -o/--output text|json|yaml, --noheader, --dry-run, -y/--yes\n"
+        out += "\nGlobal flags: -o/--output text|json|yaml, --noheader, --dry-run, -y/--yes, --debug\n"
         out += "Type 'help VERB' for details.\n"
         return out
     }

@@ -136,7 +136,7 @@ enum LifecycleCommands {
             inv.note("\(guest.label): \(action.verb) requested")
             return .nothing
         }
-        let watcher = try TaskEnvironment(session: inv.session).watcher()
+        let watcher = try TaskEnvironment(inv).watcher()
         let watched = try watcher.watch(upid, label: label, mode: inv.noWait ? .background : .wait)
         switch watched {
         case .finished(let end) where end.succeeded:

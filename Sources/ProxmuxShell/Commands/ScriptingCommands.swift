@@ -9,7 +9,8 @@ extension CommandSpec {
                 `set NAME VALUE` stores a variable, used later as $NAME or ${NAME}.
                 Settings share the verb: `set errexit on|off` (stop a script at the first error, \
                 default on), `set dryrun on|off` (print API requests instead of sending them), \
-                `set output text|json|yaml`, `set noheader on|off`. `set NAME` shows one value.
+                `set output text|json|yaml`, `set noheader on|off`, `set debug on|off` (one line per \
+                API request on stderr, secrets redacted). `set NAME` shows one value.
                 """,
             examples: ["set vm 101", "set errexit off", "set output json", "set"],
             arguments: [
@@ -67,7 +68,7 @@ extension CommandSpec {
 /// Handlers of the scripting verbs (kept apart from the table so the specs stay readable).
 enum ScriptingVerbs {
     /// Settings reachable through `set`, with their valid values.
-    static let settingNames = ["errexit", "dryrun", "output", "noheader"]
+    static let settingNames = ["errexit", "dryrun", "output", "noheader", "debug"]
 
     static func set(_ invocation: Invocation) throws -> CommandOutput {
         let session = invocation.session
@@ -159,6 +160,7 @@ enum ScriptingVerbs {
         case "errexit": session.settings.errexit = try onOff(name, value)
         case "dryrun": session.settings.dryRun = try onOff(name, value)
         case "noheader": session.settings.noHeader = try onOff(name, value)
+        case "debug": session.settings.debug = try onOff(name, value)
         case "output":
             guard let format = ShellSettings.OutputFormat(rawValue: value) else {
                 let valid = ShellSettings.OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")
@@ -176,6 +178,7 @@ enum ScriptingVerbs {
         case "errexit": return s.errexit ? "on" : "off"
         case "dryrun": return s.dryRun ? "on" : "off"
         case "noheader": return s.noHeader ? "on" : "off"
+        case "debug": return s.debug ? "on" : "off"
         case "output": return s.output.rawValue
         default: return ""
         }

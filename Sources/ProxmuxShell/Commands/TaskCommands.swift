@@ -25,13 +25,13 @@ public enum TaskCommands {
             FlagSpec("limit", kind: .integer(min: 1, max: nil), help: "At most this many tasks", defaultValue: "50"),
         ],
         needs: .cluster,
-        run: { inv in try runList(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runList(inv, try TaskEnvironment(inv)) })
 
     static let show = CommandSpec(
         name: "task show", group: .tasks, abstract: "Show a task: status, exit status, duration, progress",
         examples: ["task show UPID:pve1:000A1B2C:0012C3D4:6745A1B2:qmstart:101:root@pam:"],
         arguments: [upidArgument], needs: .cluster,
-        run: { inv in try runShow(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runShow(inv, try TaskEnvironment(inv)) })
 
     static let log = CommandSpec(
         name: "task log", group: .tasks, abstract: "Print a task's log; --follow keeps printing until it ends",
@@ -40,13 +40,13 @@ public enum TaskCommands {
         arguments: [upidArgument],
         flags: [FlagSpec("follow", short: "f", kind: .bool, help: "Keep printing new lines until the task ends")],
         needs: .cluster,
-        run: { inv in try runLog(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runLog(inv, try TaskEnvironment(inv)) })
 
     static let stop = CommandSpec(
         name: "task stop", group: .tasks, abstract: "Stop a running task",
         examples: ["task stop UPID:pve1:000A1B2C:0012C3D4:6745A1B2:vzdump:101:root@pam: --yes"],
         arguments: [upidArgument], needs: .cluster, mutates: true, confirmation: .always,
-        run: { inv in try runStop(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runStop(inv, try TaskEnvironment(inv)) })
 
     static let wait = CommandSpec(
         name: "wait", group: .tasks, abstract: "Wait for this session's background tasks, or for the given tasks",
@@ -55,7 +55,7 @@ public enum TaskCommands {
         arguments: [ArgumentSpec("UPID", help: "Tasks to wait for (default: this session's background tasks)", completion: .upids,
                                  optional: true, variadic: true)],
         needs: .cluster,
-        run: { inv in try runWait(inv, try TaskEnvironment(session: inv.session)) })
+        run: { inv in try runWait(inv, try TaskEnvironment(inv)) })
 
     // MARK: Handlers
 
@@ -140,20 +140,29 @@ public enum TaskCommands {
         return rows.first { $0["upid"]?.string == ref.raw }?["endtime"]?.int
     }
 
+    /// Text output prints the lines as they come; `-o json|yaml` gives one array of the lines once
+    /// the log is read (with --follow: once the task ended or Ctrl-C stopped following).
     public static func runLog(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         var reader = TaskLogReader(ref: ref)
         let follow = inv.has("follow")
+        let streaming = env.settings.output == .text
+        var collected: [JSON] = []
         while true {
             // Status before log: once stopped, the log read after it is complete.
             let stopped = follow
                 ? try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }["status"]?.string == "stopped"
                 : true
-            for line in try reader.readNew(using: env.client) { env.console.line(line) }
+            for line in try reader.readNew(using: env.client) {
+                if streaming { env.console.line(line) } else { collected.append(.string(line)) }
+            }
             env.console.flush()
-            if stopped { return .nothing }
+            if stopped { return streaming ? .nothing : .json(.array(collected)) }
             if env.isInterrupted() {
-                return .message("stopped following; the task keeps running")
+                let notice = "stopped following; the task keeps running"
+                if streaming { return .message(notice) }
+                env.note(notice)
+                return .json(.array(collected))
             }
             var left = env.pollInterval
             while left > 0 && !env.isInterrupted() {
@@ -166,7 +175,7 @@ public enum TaskCommands {
     public static func runStop(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         let target = ref.id.isEmpty ? ref.type : "\(ref.type) \(ref.id)"
-        env.console.line("stopping task \(target) on \(ref.node) (\(ref.raw))")
+        env.note("stopping task \(target) on \(ref.node) (\(ref.raw))")
         try apiCall("stopping task \(ref.raw)") { try env.client.request(.delete, ref.tasksPath, []) }
         env.invalidateCache()
         return .nothing
@@ -187,7 +196,7 @@ public enum TaskCommands {
             let result = try watcher.watch(target.upid, label: target.label, mode: .wait)
             switch result {
             case .finished(let end):
-                env.console.line(end.succeeded ? "\(target.label): \(end.exitStatus)" : TaskWatcher.failureReport(end, label: target.label))
+                env.note(end.succeeded ? "\(target.label): \(end.exitStatus)" : TaskWatcher.failureReport(end, label: target.label))
                 if !end.succeeded { failures.append("\(target.label): \(end.exitStatus)") }
             case .stoppedWaiting, .background:
                 return .nothing

@@ -11,6 +11,8 @@ public struct OuterOptions: Sendable, Equatable {
     public var noHeader = false
     public var dryRun = false
     public var assumeYes = false
+    /// `--debug`: one line per API request on stderr.
+    public var debug = false
     /// `-c 'commands'`.
     public var command: String?
     /// `FILE.pmx`.
@@ -23,7 +25,7 @@ public struct OuterOptions: Sendable, Equatable {
 /// Builds the command layer for a session: the real dispatcher once wired, a fake in tests.
 public typealias ExecutorFactory = (OuterOptions, Session, Console) throws -> CommandExecutor
 
-/// `proxmux [--profile NAME] [-o text|json|yaml] [--noheader] [--dry-run] [--yes]
+/// `proxmux [--profile NAME] [-o text|json|yaml] [--noheader] [--dry-run] [--yes] [--debug]
 /// [-c 'cmds' [args...]] [FILE.pmx [args...]] [--version] [--help]`.
 /// Options come before FILE; everything after FILE belongs to the script. Bad flags print the
 /// usage and exit 2.
@@ -42,6 +44,8 @@ public enum OuterCommandLine {
           --noheader            listings without a header line
           --dry-run             print the API requests mutating commands would send; send none
           --yes                 answer yes to confirmations (needed for destructive verbs in scripts)
+          --debug               print one line per API request to stderr: method, path, status,
+                                time, size (secrets redacted)
           -c COMMANDS           run COMMANDS (`;` or newlines between them) and exit
           --version             print the version
           -h, --help            print this help
@@ -96,6 +100,7 @@ public enum OuterCommandLine {
             case "--noheader": options.noHeader = true
             case "--dry-run": options.dryRun = true
             case "--yes", "-y": options.assumeYes = true
+            case "--debug": options.debug = true
             case "-c": options.command = try value(for: flag, inline: inline)
             default: throw ShellError("unknown option \(argument)")
             }
@@ -142,6 +147,7 @@ public enum OuterCommandLine {
         settings.noHeader = options.noHeader
         settings.dryRun = options.dryRun
         settings.assumeYes = options.assumeYes
+        settings.debug = options.debug
         settings.interactive = stdinIsTerminal && options.command == nil && options.script == nil
         settings.color = PromptRenderer.colorAllowed(fd: 1)
         let session = Session(settings: settings)

@@ -120,9 +120,18 @@ public final class ShellLoop: ScriptRunner {
                 let status = runCommand(command, source: source, firstLine: firstLine, lines: lines)
                 if let exit = session.exitRequest { return exit }
                 if !interactive && session.interrupt.isRaised {
-                    let line = firstLine + command.position.line - 1
-                    console.error(prefix(source, line) + "interrupted")
+                    // A command that failed because of Ctrl-C has said so (e.g. what a cut-off write may have done).
+                    if status == ExitStatus.success {
+                        let line = firstLine + command.position.line - 1
+                        console.error(prefix(source, line) + "interrupted")
+                    }
                     return ExitStatus.interrupted
+                }
+                if interactive && session.interrupt.isRaised {
+                    // Ctrl-C ends the whole line, as in a Unix shell; lower the flag so the prompt's
+                    // own requests (task notices, TAB) are not refused as interrupted.
+                    session.interrupt.clear()
+                    break
                 }
                 guard status != ExitStatus.success else { continue }
                 lastFailure = status

@@ -13,12 +13,15 @@ public final class Console {
     private var outBuffer: [UInt8] = []
     /// When set, output is appended here instead of written to the descriptors (tests).
     private var captured: (out: String, err: String)?
+    /// Standard output is a terminal.
     public let isTerminal: Bool
+    private let errIsTerminal: Bool
 
     public init(outFD: Int32 = 1, errFD: Int32 = 2) {
         self.outFD = outFD
         self.errFD = errFD
         self.isTerminal = isatty(outFD) == 1
+        self.errIsTerminal = isatty(errFD) == 1
         outBuffer.reserveCapacity(64 * 1024)
     }
 
@@ -28,6 +31,9 @@ public final class Console {
         console.captured = ("", "")
         return console
     }
+
+    /// Whether `stream` is a terminal (in-place progress lines only make sense there).
+    public func isTerminal(_ stream: Stream) -> Bool { stream == .out ? isTerminal : errIsTerminal }
 
     public var capturedOutput: (out: String, err: String) { flush(); return captured ?? ("", "") }
 

@@ -5,7 +5,9 @@ import PVESchema
 /// settings and variables. One instance per shell; no globals.
 /// Owners: the command layer (context, client, caches) and the language layer (variables, settings).
 public final class Session {
-    public var settings: ShellSettings
+    public var settings: ShellSettings {
+        didSet { requestTrace.isOn = settings.debug }
+    }
     /// `set NAME value` variables; script arguments `$1..$n` live in `arguments`.
     public var variables: [String: String] = [:]
     public var arguments: [String] = []
@@ -14,6 +16,11 @@ public final class Session {
     /// Raised by Ctrl-C. Long-running command code (task waits, `sleep`) polls `isRaised` and
     /// stops waiting; the loop clears it before each command.
     public let interrupt = InterruptFlag()
+    /// Where `--debug` sends one line per API request; on while `settings.debug` is. Replace it
+    /// before the first connection to collect the lines elsewhere (tests).
+    public var requestTrace = RequestTrace() {
+        didSet { requestTrace.isOn = settings.debug }
+    }
     /// Runs `source FILE` through the main loop; set by `ShellLoop` while it runs.
     public weak var scriptRunner: (any ScriptRunner)?
     /// Set by `exit [N]`; every loop level stops after the current command and the shell exits
@@ -50,6 +57,7 @@ public final class Session {
         self.settings = settings
         self.console = Console()
         self.profileName = "default"
+        requestTrace.isOn = settings.debug
     }
 
     /// A session that connects lazily through `connect`.
@@ -58,6 +66,7 @@ public final class Session {
         self.console = console
         self.profileName = profileName
         self.connect = connect
+        requestTrace.isOn = settings.debug
     }
 
     /// The API to use now: the real connection, or a recorder while a dry-run command runs.
@@ -81,8 +90,14 @@ public final class Session {
     /// Progress and notes that are not part of a command's result: stdout for text, stderr when the
     /// result is machine-readable so pipes stay clean.
     public func note(_ text: String, format: ShellSettings.OutputFormat? = nil) {
-        console.line(text, to: (format ?? settings.output) == .text ? .out : .err)
+        console.line(text, to: (format ?? settings.output).humanStream)
     }
+}
+
+extension ShellSettings.OutputFormat {
+    /// Where text meant for people goes (progress, notices, echoed targets, summaries): stdout with
+    /// `text`; stderr under json/yaml, so stdout carries only the document and `| jq` keeps working.
+    public var humanStream: Console.Stream { self == .text ? .out : .err }
 }
 
 /// Switches that change how commands behave; each can be set by an outer flag or `set NAME value`.
@@ -101,6 +116,8 @@ public struct ShellSettings: Sendable {
     public var color = false
     /// Worker threads for bulk lifecycle commands.
     public var bulkWorkers = 4
+    /// Print one line per API request to stderr (`--debug`, `set debug on`); secrets redacted.
+    public var debug = false
 
     public init() {}
 }

@@ -48,7 +48,9 @@ public enum ShellEnvironment {
                 session.profileName = resolved.name
                 if session.ssh == nil, let user = resolved.sshUser { session.ssh = SSHAccess(user: user) }
             }
-            return PVEClientBackend(client: PVEClient(settings: resolved.settings, interaction: clientInteraction))
+            let client = PVEClient(settings: resolved.settings, interaction: clientInteraction)
+            session?.hook(client)
+            return PVEClientBackend(client: client)
         }
         return CommandDispatcher(session: session)
     }

@@ -19,6 +19,7 @@ public enum MonotonicClock {
 /// Used by the task monitor (fed from task log lines) and by uploads (`update(sent:of:)`).
 public final class ProgressDisplay {
     private let console: Console
+    private let stream: Console.Stream
     private let label: String
     private let terminal: Bool
     private let now: () -> Double
@@ -36,12 +37,15 @@ public final class ProgressDisplay {
     private var computedRate: Double?
 
     /// - Parameters:
-    ///   - terminal: override for tests; defaults to whether the console writes to a terminal.
+    ///   - stream: where the display goes (stderr under `-o json|yaml`, see `OutputFormat.humanStream`).
+    ///   - terminal: override for tests; defaults to whether `stream` is a terminal.
     ///   - now: monotonic clock in seconds (injectable for tests).
-    public init(console: Console, label: String, terminal: Bool? = nil, now: @escaping () -> Double = MonotonicClock.now) {
+    public init(console: Console, label: String, stream: Console.Stream = .out, terminal: Bool? = nil,
+                now: @escaping () -> Double = MonotonicClock.now) {
         self.console = console
+        self.stream = stream
         self.label = label
-        self.terminal = terminal ?? console.isTerminal
+        self.terminal = terminal ?? console.isTerminal(stream)
         self.now = now
         started = now()
         lastPrintTime = started
@@ -80,7 +84,7 @@ public final class ProgressDisplay {
     /// Removes the in-place line so the next output starts on a clean line.
     public func finish() {
         if terminal && drewLine {
-            console.write("\r\u{1B}[2K")
+            console.write("\r\u{1B}[2K", to: stream)
             console.flush()
         }
         drewLine = false
@@ -117,7 +121,7 @@ public final class ProgressDisplay {
 
     private func render(at time: Double) {
         if terminal {
-            console.write("\r\u{1B}[2K" + statusText(at: time))
+            console.write("\r\u{1B}[2K" + statusText(at: time), to: stream)
             console.flush()
             drewLine = true
             return
@@ -131,7 +135,7 @@ public final class ProgressDisplay {
             guard time - lastPrintTime >= 5 else { return }
         }
         lastPrintTime = time
-        console.line(statusText(at: time))
+        console.line(statusText(at: time), to: stream)
     }
 
     private func format1(_ value: Double) -> String {

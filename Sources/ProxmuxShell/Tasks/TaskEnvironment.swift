@@ -38,8 +38,12 @@ public struct TaskEnvironment {
     }
 
     public func watcher() -> TaskWatcher {
-        TaskWatcher(client: client, console: console, center: tasks, isInterrupted: isInterrupted, pollInterval: pollInterval)
+        TaskWatcher(client: client, console: console, center: tasks, isInterrupted: isInterrupted, pollInterval: pollInterval,
+                    stream: settings.output.humanStream)
     }
+
+    /// A line for people (echoes, summaries): stdout for text output, stderr under `-o json|yaml`.
+    public func note(_ text: String) { console.line(text, to: settings.output.humanStream) }
 
     /// `--no-wait` given?
     public static func waitMode(_ invocation: Invocation) -> TaskWaitMode {
@@ -51,11 +55,15 @@ public struct TaskEnvironment {
 }
 
 extension TaskEnvironment {
-    /// The environment of a live session: its connection (a recorder under `--dry-run`), console,
-    /// background tasks, Ctrl-C flag, prompter and current node.
-    public init(session: Session) throws {
+    /// The environment of a command run in a live session: its connection (a recorder under
+    /// `--dry-run`), console, background tasks, Ctrl-C flag, prompter and current node. The
+    /// command's own `-o` decides where progress and notes go.
+    public init(_ invocation: Invocation) throws {
+        let session = invocation.session
+        var settings = session.settings
+        settings.output = invocation.outputFormat
         self.init(
-            client: try session.api(), console: session.console, tasks: session.tasks, settings: session.settings,
+            client: try session.api(), console: session.console, tasks: session.tasks, settings: settings,
             isInterrupted: { [interrupt = session.interrupt] in interrupt.isRaised }, prompter: session.prompter,
             contextNode: session.context.path.node, invalidateCache: { [cache = session.cache] in cache.invalidate() },
             checkRequest: RequestSchemaCheck.check)

@@ -39,6 +39,8 @@ public final class TaskWatcher {
 
     private let client: TaskCalls
     private let console: Console
+    /// Where progress and the "stopped waiting" line go (`OutputFormat.humanStream`).
+    private let stream: Console.Stream
     private let center: TaskCenter
     private let isInterrupted: () -> Bool
     private let pollInterval: Double
@@ -47,11 +49,13 @@ public final class TaskWatcher {
     /// - Parameters:
     ///   - isInterrupted: the session's Ctrl-C flag, polled while waiting.
     ///   - pollInterval: seconds between status/log requests.
+    ///   - stream: where progress goes: stdout for text output, stderr under `-o json|yaml`.
     ///   - terminal: override for the progress display (tests); defaults to the console's.
     public init(client: TaskCalls, console: Console, center: TaskCenter, isInterrupted: @escaping () -> Bool,
-                pollInterval: Double = 1.0, terminal: Bool? = nil) {
+                pollInterval: Double = 1.0, stream: Console.Stream = .out, terminal: Bool? = nil) {
         self.client = client
         self.console = console
+        self.stream = stream
         self.center = center
         self.isInterrupted = isInterrupted
         self.pollInterval = pollInterval
@@ -65,30 +69,38 @@ public final class TaskWatcher {
             center.register(ref, label: label)
             return .background(ref)
         }
-        let display = ProgressDisplay(console: console, label: label, terminal: terminal)
+        let display = ProgressDisplay(console: console, label: label, stream: stream, terminal: terminal)
         var reader = TaskLogReader(ref: ref)
+        func stopWaiting() -> TaskWatchResult {
+            display.finish()
+            center.register(ref, label: label)
+            console.line("stopped waiting; the task keeps running. Follow it with: task log \(ref.raw) --follow", to: stream)
+            return .stoppedWaiting(ref)
+        }
         while true {
-            if isInterrupted() {
-                display.finish()
-                center.register(ref, label: label)
-                console.line("stopped waiting; the task keeps running. Follow it with: task log \(ref.raw) --follow")
-                return .stoppedWaiting(ref)
+            if isInterrupted() { return stopWaiting() }
+            let status: JSON
+            do {
+                status = try apiCall("reading status of task \(ref.raw)") {
+                    try client.get(ref.tasksPath + "/status")
+                }
+                let finished = status["status"]?.string == "stopped"
+                // Read the log after the status: once the task is stopped its log is complete.
+                for line in try reader.readNew(using: client) {
+                    if let sample = ProgressParser.parse(line) { display.update(sample) }
+                }
+                if !finished {
+                    display.tick()
+                    sleepChecking(pollInterval)
+                    continue
+                }
+            } catch where isInterrupted() {
+                // Ctrl-C cut a status or log read short: the same as stopping between polls.
+                return stopWaiting()
             }
-            let status = try apiCall("reading status of task \(ref.raw)") {
-                try client.get(ref.tasksPath + "/status")
-            }
-            let finished = status["status"]?.string == "stopped"
-            // Read the log after the status: once the task is stopped its log is complete.
-            for line in try reader.readNew(using: client) {
-                if let sample = ProgressParser.parse(line) { display.update(sample) }
-            }
-            if finished {
-                display.finish()
-                center.forget(ref.raw)
-                return .finished(TaskEnd(ref: ref, exitStatus: status["exitstatus"]?.string ?? "unknown", logTail: reader.tail))
-            }
-            display.tick()
-            sleepChecking(pollInterval)
+            display.finish()
+            center.forget(ref.raw)
+            return .finished(TaskEnd(ref: ref, exitStatus: status["exitstatus"]?.string ?? "unknown", logTail: reader.tail))
         }
     }
 

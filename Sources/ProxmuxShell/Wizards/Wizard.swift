@@ -112,8 +112,10 @@ public struct Wizard {
     ///   - given: flag values from the command line (switch flags as "1").
     ///   - prompter: nil when input is not a terminal: nothing is asked and missing required
     ///     values are an error listing all of them.
+    ///   - summaryStream: where the closing summary goes (stderr under `-o json|yaml`).
     /// - Returns: nil when the user aborted (Ctrl-C, EOF, or declined the confirmation).
-    public func run(given: [String: String], prompter: Prompter?, console: Console) throws -> Outcome? {
+    public func run(given: [String: String], prompter: Prompter?, console: Console,
+                    summaryStream: Console.Stream = .out) throws -> Outcome? {
         let missing = steps.filter { step in
             step.required && given[step.key] == nil && ((try? step.defaultValue(WizardAnswers(given))) ?? nil) == nil
         }
@@ -132,7 +134,7 @@ public struct Wizard {
         while true {
             if index == steps.count {
                 guard prompting, let prompter else { return Outcome(answers: answers, prompted: false) }
-                console.line(summary(answers))
+                console.line(summary(answers), to: summaryStream)
                 switch prompter.ask(PromptRequest(question: confirmation + " (yes/no)", defaultValue: "yes",
                                                   choices: [Completion("yes"), Completion("no")])) {
                 case .abort:

@@ -47,22 +47,33 @@ struct SimulatedShell {
         simulator = try Simulator(cluster: cluster, options: SimulatorOptions(port: 0, tls: false, threads: 1))
         let settings = ConnectionSettings(url: "http://127.0.0.1:\(simulator.port)",
                                           credentials: .token(tokenID: SimCredentials.rootTokenID, secret: SimCredentials.rootTokenSecret))
-        let backend = PVEClientBackend(client: PVEClient(settings: settings))
+        let client = PVEClient(settings: settings)
+        let backend = PVEClientBackend(client: client)
         backend.pollInterval = .milliseconds(20)
         var shellSettings = ShellSettings()
         shellSettings.interactive = interactive
         (session, dispatcher) = ShellEnvironment.make(profileName: "sim", settings: shellSettings, console: .capturing(), connect: { backend })
+        // As a real session does: Ctrl-C (the interrupt flag) aborts requests, --debug traces them.
+        session.hook(client)
         session.cache.budget = 10
     }
+
+    /// What the session printed on stderr so far.
+    var err: String { session.console.capturedOutput.err }
 
     func stop() { simulator.shutdown() }
 
     /// Runs one line split on spaces; returns what it printed on stdout.
     @discardableResult
-    func run(_ line: String) throws -> String {
-        let before = session.console.capturedOutput.out.utf8.count
+    func run(_ line: String) throws -> String { try runCapturing(line).out }
+
+    /// Runs one line split on spaces; returns what it printed on stdout and on stderr.
+    func runCapturing(_ line: String) throws -> (out: String, err: String) {
+        let before = session.console.capturedOutput
         try dispatcher.execute(words: line.split(separator: " ").map(String.init), at: .prompt)
-        return String(decoding: session.console.capturedOutput.out.utf8.dropFirst(before), as: UTF8.self)
+        let after = session.console.capturedOutput
+        return (String(decoding: after.out.utf8.dropFirst(before.out.utf8.count), as: UTF8.self),
+                String(decoding: after.err.utf8.dropFirst(before.err.utf8.count), as: UTF8.self))
     }
 
     func failure(_ line: String) -> String? {
