@@ -93,13 +93,13 @@ struct Completer {
         case .guests(let filter): return guests(prefix, filter: filter)
         case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
         case .storages(let content):
-            let rows = snapshot()?.storages ?? []
+            let storages = snapshot()?.storages ?? []
             var seen = Set<String>()
-            return rows.compactMap { row -> Completion? in
-                guard let id = row["storage"]?.string, id.hasPrefix(prefix) else { return nil }
-                if let content, !(row["content"]?.string ?? "").split(separator: ",").contains(Substring(content)) { return nil }
+            return storages.compactMap { storage -> Completion? in
+                guard let id = storage.storage, id.hasPrefix(prefix) else { return nil }
+                if let content, !storage.content.contains(content) { return nil }
                 guard seen.insert(id).inserted else { return nil }
-                return Completion(id, detail: row["plugintype"]?.string)
+                return Completion(id, detail: storage.plugintype)
             }.sorted { $0.value < $1.value }
         case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
         case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
@@ -256,12 +256,10 @@ struct Completer {
     private func storageContent(_ prefix: String, content: String) -> [Completion] {
         guard let node = contextNode else { return [] }
         let list = session.cache.extra("\(content):\(node)") {
-            let storages = (snapshot()?.storages ?? []).filter {
-                $0["node"]?.string == node && ($0["content"]?.string ?? "").split(separator: ",").contains(Substring(content))
-            }
+            let storages = (snapshot()?.storages ?? []).filter { $0.node == node && $0.content.contains(content) }
             var out: [Completion] = []
             for storage in storages {
-                guard let id = storage["storage"]?.string else { continue }
+                guard let id = storage.storage else { continue }
                 let rows = try session.api().get("/nodes/\(node)/storage/\(id)/content", [("content", content)]).array ?? []
                 out += rows.compactMap { row in row["volid"]?.string.map { Completion($0, detail: row["size"]?.double.map(Humanize.bytes)) } }
             }
