@@ -39,10 +39,6 @@ extension PVEClient {
         }
         let path = "/nodes/\(node)/storage/\(storage)/upload"
         let request = APIRequest(.post, path, params: [("content", content), ("filename", filePath)])
-        if let recorder = dryRun {
-            recorder.record(request)
-            throw APIError(kind: .usage, message: "dry run: upload of \(filePath) not sent")
-        }
         let response = try withTransport { transport throws(APIError) -> HTTPResponse in
             try ensureTicket(on: transport)
             let url = transport.endpoint.apiBase + FormEncoding.encodePath(path)

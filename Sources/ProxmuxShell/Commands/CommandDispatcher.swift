@@ -27,10 +27,10 @@ public final class CommandDispatcher: CommandExecutor {
             spec: parsed.spec, arguments: parsed.arguments, flags: parsed.flags, session: session,
             location: location, table: table)
         let dryRun = parsed.spec.mutates && invocation.isDryRun
-        let log = dryRun ? DryRunLog() : nil
-        session.dryRunLog = log
+        let recorder = dryRun ? DryRunRecorder() : nil
+        session.dryRunRecorder = recorder
         defer {
-            session.dryRunLog = nil
+            session.dryRunRecorder = nil
             if parsed.spec.mutates && !dryRun { session.cache.invalidate() }
         }
         let output: CommandOutput
@@ -41,8 +41,8 @@ public final class CommandDispatcher: CommandExecutor {
         } catch {
             throw ShellError("\(parsed.spec.name): \(error)")
         }
-        if let log {
-            let requests = log.requests
+        if let recorder {
+            let requests = recorder.requests
             if requests.isEmpty {
                 invocation.note("dry run: no requests would be sent")
             } else {
