@@ -100,10 +100,10 @@ public enum TaskCommands {
     public static func runShow(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         let status = try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }
-        var reader = TaskLogReader(ref: ref)
+        var reader = TaskLogReader(upid: ref)
         var progress: ProgressSample?
-        for line in try reader.readNew(using: env.client) {
-            if let sample = ProgressParser.parse(line) { progress = sample }
+        for line in try reader.readNew(from: TaskCallsSource(client: env.client)) {
+            if let sample = ProgressParser.parse(line.text) { progress = sample }
         }
         let running = status["status"]?.string != "stopped"
         let exit = status["exitstatus"]?.string
@@ -116,7 +116,7 @@ public enum TaskCommands {
             ("status", .string(running ? "running" : "stopped")),
         ]
         if let exit { record.append(("exitstatus", .string(exit))) }
-        if !running, let exit { record.append(("result", .string(TaskExitStatus.isSuccess(exit) ? "ok" : "failed"))) }
+        if !running, let exit { record.append(("result", .string(TaskStatus.isSuccess(exitStatus: exit) ? "ok" : "failed"))) }
         record.append(("started", .string(TaskTime.format(start))))
         if let end {
             record.append(("duration", .string(ProgressDisplay.duration(Double(max(0, end - start))) + (running ? " so far" : ""))))
@@ -142,25 +142,19 @@ public enum TaskCommands {
 
     public static func runLog(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
-        var reader = TaskLogReader(ref: ref)
-        let follow = inv.has("follow")
-        while true {
-            // Status before log: once stopped, the log read after it is complete.
-            let stopped = follow
-                ? try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }["status"]?.string == "stopped"
-                : true
-            for line in try reader.readNew(using: env.client) { env.console.line(line) }
+        let source = TaskCallsSource(client: env.client)
+        guard inv.has("follow") else {
+            var reader = TaskLogReader(upid: ref)
+            for line in try reader.readNew(from: source) { env.console.line(line.text) }
             env.console.flush()
-            if stopped { return .nothing }
-            if env.isInterrupted() {
-                return .message("stopped following; the task keeps running")
-            }
-            var left = env.pollInterval
-            while left > 0 && !env.isInterrupted() {
-                usleepSeconds(min(left, 0.1))
-                left -= 0.1
-            }
+            return .nothing
         }
+        let waiter = TaskWaiter(upid: ref, pollInterval: .seconds(env.pollInterval))
+        let outcome = try waiter.wait(on: source, onPoll: { _, lines in
+            for line in lines { env.console.line(line.text) }
+            env.console.flush()
+        }, shouldStopWaiting: env.isInterrupted)
+        return outcome == .stillRunning ? .message("stopped following; the task keeps running") : .nothing
     }
 
     public static func runStop(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
