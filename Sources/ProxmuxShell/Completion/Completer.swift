@@ -122,15 +122,7 @@ struct Completer {
     /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
     private func guests(_ fullPrefix: String, filter: GuestFilter) -> [Completion] {
         // In a list (`101,web`) only the part after the last comma is completed.
-        let head: String
-        let prefix: String
-        if let comma = fullPrefix.lastIndex(of: ",") {
-            head = String(fullPrefix[...comma])
-            prefix = String(fullPrefix[fullPrefix.index(after: comma)...])
-        } else {
-            head = ""
-            prefix = fullPrefix
-        }
+        let (head, prefix) = Self.splitAfterLast(",", in: fullPrefix)
         guard let snapshot = snapshot() else { return [] }
         func accepts(_ guest: Guest) -> Bool {
             switch filter {
@@ -185,15 +177,7 @@ struct Completer {
 
     /// Children of the directory part of `prefix`, relative to the context.
     private func paths(_ prefix: String) -> [Completion] {
-        let dirPart: String
-        let leaf: String
-        if let slash = prefix.lastIndex(of: "/") {
-            dirPart = String(prefix[...slash])
-            leaf = String(prefix[prefix.index(after: slash)...])
-        } else {
-            dirPart = ""
-            leaf = prefix
-        }
+        let (dirPart, leaf) = Self.splitAfterLast("/", in: prefix)
         let components = VirtualPath.resolveComponents(dirPart.isEmpty ? "." : dirPart, from: session.context.path)
         guard case .success(let dir) = VirtualPath.parse(components) else { return [] }
         var children: [(String, Bool, String?)] = []  // name, is a directory, detail
@@ -217,6 +201,12 @@ struct Completer {
             out += (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(leaf) }.map { Completion($0, detail: "node") }
         }
         return out
+    }
+
+    /// `text` split after the last `separator` (which stays in the head); all of it is the tail when there is none.
+    static func splitAfterLast(_ separator: Character, in text: String) -> (head: String, tail: String) {
+        guard let index = text.lastIndex(of: separator) else { return ("", text) }
+        return (String(text[...index]), String(text[text.index(after: index)...]))
     }
 
     /// The guest a snapshot completion is about: the first positional if it names one, else the selection.
