@@ -189,8 +189,11 @@ public struct Guest: Sendable, Equatable {
     public var name: String { resource.name ?? "" }
     /// `running`, `stopped`, `paused`, ...; `unknown` when the row has none.
     public var status: String { resource.status ?? "unknown" }
+    /// Tags, split on `;`, `,` and spaces.
     public var tags: [String] { resource.tags }
+    /// The pool the guest belongs to, if any.
     public var pool: String? { resource.pool }
+    /// Whether the guest is a template.
     public var template: Bool { resource.template }
     /// The row as sent (for listings and `-o json`).
     public var raw: JSON { resource.raw }
@@ -207,8 +210,11 @@ public struct Guest: Sendable, Equatable {
 /// One reading of `/cluster/resources`, sorted by what the shell asks of it: guests (target
 /// resolution, completion, the dashboard), nodes, storages and pools.
 public struct ClusterSnapshot: Sendable {
+    /// The `qemu` and `lxc` rows that are complete guests.
     public let guests: [Guest]
+    /// The `node` rows.
     public let nodes: [ClusterResource]
+    /// The `storage` rows: one per storage and node, so a shared storage appears once per node.
     public let storages: [ClusterResource]
     /// Pool ids.
     public let pools: [String]
@@ -240,6 +246,7 @@ public struct ClusterSnapshot: Sendable {
         self.init(ClusterResource.list(data) ?? [])
     }
 
+    /// Node names, sorted.
     public var nodeNames: [String] { nodes.compactMap(\.node).sorted() }
     /// Storage ids (each listed once even when the storage is shared by several nodes).
     public var storageIDs: [String] {

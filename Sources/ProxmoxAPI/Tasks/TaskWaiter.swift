@@ -12,6 +12,7 @@ public protocol TaskSource {
 
 /// Reads a task log in order, a page at a time, remembering where it stopped and its last lines.
 public struct TaskLogReader {
+    /// The task whose log is read.
     public let upid: UPID
     /// How many of the last lines `tail` keeps.
     public let keptLines: Int
@@ -51,6 +52,7 @@ public struct TaskLogReader {
 /// `task log --follow` all run it): read the status, then the new log lines, hand both to the
 /// caller, pause, repeat until the task has stopped or the caller stops waiting.
 public struct TaskWaiter {
+    /// The task waited for.
     public let upid: UPID
     /// Pause between polls.
     public let pollInterval: Duration
