@@ -60,6 +60,26 @@ struct ModelDecodingTests {
         #expect(rows.count == 8, "rows without a type are skipped, not fatal")
     }
 
+    @Test func guestsAndSnapshotReadTheSameRows() throws {
+        let rows = try decodeRows()
+        let snapshot = ClusterSnapshot(rows)
+        #expect(snapshot.guests.map(\.vmid) == [100, 200, 9000])
+        let ct = try #require(snapshot.guests.first { $0.vmid == 200 })
+        #expect(ct.kind == .container && ct.apiPath == "/nodes/pve2/lxc/200", "string vmid of an LXC row")
+        #expect(ct.label == "ct 200 (dns) on pve2" && !ct.template && ct.tags == ["infra", "dns", "core"])
+        let vm = try #require(snapshot.guests.first { $0.vmid == 100 })
+        #expect(vm.kind == .vm && vm.pool == "prod" && vm.status == "running" && vm.raw["hastate"] == "started")
+        #expect(snapshot.guests.first { $0.vmid == 9000 }?.template == true)
+        #expect(snapshot.nodeNames == ["pve1"] && snapshot.storageIDs == ["local", "nfs"] && snapshot.pools == ["prod"])
+        #expect(snapshot.tags == ["core", "dns", "infra", "prod", "web"])
+
+        let unnamed = try #require(ClusterResource(["type": "qemu", "vmid": "7", "node": "pve3"]))
+        #expect(Guest(unnamed)?.label == "vm 7 on pve3" && Guest(unnamed)?.status == "unknown", "missing fields have defaults")
+        #expect(ClusterResource(["type": "qemu", "vmid": 8]).flatMap(Guest.init) == nil, "a guest row without a node is not a guest")
+        #expect(rows.first { $0.type == "node" }.flatMap(Guest.init) == nil)
+        #expect(ClusterSnapshot(resources: ["not", "rows"]).guests.isEmpty && ClusterSnapshot(resources: .null).nodes.isEmpty)
+    }
+
     @Test func nextIDAsString() throws {
         let data = try PVEClient.decodeData(Array(#"{"data":"105"}"#.utf8), request: APIRequest(.get, "/cluster/nextid"))
         #expect(data.int == 105)

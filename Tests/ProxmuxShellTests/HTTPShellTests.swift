@@ -34,6 +34,22 @@ import PVESchema
         _ = handle
     }
 
+    @Test func dryRunRecordsWritesRedactedAndLetsReadsThrough() throws {
+        let cluster = MemoryCluster.standard()
+        let handle = try SimulatorHandle(cluster)
+        let recorder = DryRunRecorder()
+        let api = DryRunBackend(base: handle.backend(), recorder: recorder)
+        #expect(try api.request(.post, "/access/users", [("userid", "bob@pve"), ("password", "hunter2")]) == .null)
+        #expect(try api.sibling().request(.put, "/nodes/pve1/qemu/101/config", [("cipassword", "ci-secret"), ("memory", "1024")]) == .null,
+                "a bulk worker's connection records into the same recorder")
+        #expect(try api.get("/cluster/resources", [("type", "node")]).array?.count == 2, "reads still go out")
+        #expect(recorder.requests.map(\.description) == [
+            "POST /access/users userid=bob@pve password=<redacted>",
+            "PUT /nodes/pve1/qemu/101/config cipassword=<redacted> memory=1024",
+        ])
+        #expect(cluster.mutatingRequests == 0 && cluster.count(.get, "/cluster/resources") == 1)
+    }
+
     @Test func schemaRejectionsReachTheUserAndChangeNothing() throws {
         let (shell, handle) = try Shell.overHTTP()
         let message = try #require(shell.failure("api create /nodes/pve1/qemu/101/status/start bogus=1"))

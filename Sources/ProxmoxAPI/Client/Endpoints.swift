@@ -8,12 +8,9 @@ extension PVEClient {
     /// are not resources are skipped.
     public func resources(type: String? = nil) throws(APIError) -> [ClusterResource] {
         let data = try get("/cluster/resources", query: type.map { [("type", $0)] } ?? [])
-        guard let rows = data.array else {
+        guard let resources = ClusterResource.list(data) else {
             throw APIError(kind: .decoding, message: "GET /cluster/resources: expected a list, got \(data.serialized().prefix(60))")
         }
-        var resources: [ClusterResource] = []
-        resources.reserveCapacity(rows.count)
-        for row in rows { if let resource = ClusterResource(row) { resources.append(resource) } }
         return resources
     }
 
@@ -42,10 +39,6 @@ extension PVEClient {
         }
         let path = "/nodes/\(node)/storage/\(storage)/upload"
         let request = APIRequest(.post, path, params: [("content", content), ("filename", filePath)])
-        if let recorder = dryRun {
-            recorder.record(request)
-            throw APIError(kind: .usage, message: "dry run: upload of \(filePath) not sent")
-        }
         let response = try withTransport { transport throws(APIError) -> HTTPResponse in
             try ensureTicket(on: transport)
             let url = transport.endpoint.apiBase + FormEncoding.encodePath(path)

@@ -21,7 +21,6 @@ public final class PVEClient: Sendable {
     private let endpointResult: Result<Endpoint, APIError>
     /// The curl handle, created on first use; the lock serialises requests on this client.
     private let transport = Mutex<CurlTransport?>(nil)
-    private let dryRunRecorder = Mutex<DryRunRecorder?>(nil)
     private let traceSink = Mutex<(@Sendable (String) -> Void)?>(nil)
     private let abortCheck = Mutex<(@Sendable () -> Bool)?>(nil)
 
@@ -52,16 +51,9 @@ public final class PVEClient: Sendable {
     /// either are seen by both) and any certificate accepted on first use.
     public func sibling() -> PVEClient {
         let copy = PVEClient(settings: settings, interaction: interaction, session: session)
-        copy.dryRun = dryRun
         copy.trace = trace
         copy.shouldAbort = shouldAbort
         return copy
-    }
-
-    /// When set, POST/PUT/DELETE are recorded (redacted) instead of sent, and return `.null`.
-    public var dryRun: DryRunRecorder? {
-        get { dryRunRecorder.withLock { $0 } }
-        set { dryRunRecorder.withLock { $0 = newValue } }
     }
 
     /// Receives one line per request once it is answered (or failed), from whichever thread sent it:
@@ -144,10 +136,6 @@ public final class PVEClient: Sendable {
     /// Sends one request and returns the `data` member of PVE's `{"data": ...}` answer.
     @discardableResult
     public func send(_ request: APIRequest) throws(APIError) -> JSON {
-        if request.method != .get, let recorder = dryRun {
-            recorder.record(request)
-            return .null
-        }
         let response = try withTransport { transport throws(APIError) in
             try self.exchange(request, on: transport)
         }

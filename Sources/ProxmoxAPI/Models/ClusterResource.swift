@@ -116,6 +116,16 @@ public struct ClusterResource: Sendable, Equatable {
     /// Guests are `qemu` (VM) and `lxc` (container) rows.
     public var isGuest: Bool { type == "qemu" || type == "lxc" }
 
+    /// The resources of a `/cluster/resources` answer; nil when it is not a list. Entries that are
+    /// not resources are skipped.
+    public static func list(_ data: JSON) -> [ClusterResource]? {
+        guard let rows = data.array else { return nil }
+        var resources: [ClusterResource] = []
+        resources.reserveCapacity(rows.count)
+        for row in rows { if let resource = ClusterResource(row) { resources.append(resource) } }
+        return resources
+    }
+
     /// Splits on `;`, `,` and spaces, working on UTF-8 bytes (splitting Characters costs grapheme
     /// breaking on every row of a big listing).
     static func splitList(_ text: String?) -> [String] {
@@ -143,4 +153,106 @@ extension JSON {
         guard let s = string, !s.isEmpty else { return nil }
         return s
     }
+}
+
+/// The two kinds of guest: `qemu` VMs and `lxc` containers.
+public enum GuestKind: String, Sendable {
+    case vm = "qemu"
+    case container = "lxc"
+
+    /// `vm` / `ct`, as the shell writes it (`vm:101`).
+    public var short: String { self == .vm ? "vm" : "ct" }
+    /// API path segment.
+    public var apiSegment: String { rawValue }
+}
+
+/// A guest row of `/cluster/resources`: the `ClusterResource` with the fields every guest has
+/// (kind, vmid, node) checked once, so code acting on guests needs no optional handling.
+/// It is a view of the resource, not a second decoding: everything else reads through to it.
+public struct Guest: Sendable, Equatable {
+    /// The row this guest was read from.
+    public let resource: ClusterResource
+    public let vmid: Int
+    public let kind: GuestKind
+    public let node: String
+
+    /// Nil unless the resource is a `qemu` or `lxc` row with a vmid and a node.
+    public init?(_ resource: ClusterResource) {
+        guard let kind = GuestKind(rawValue: resource.type), let vmid = resource.vmid, let node = resource.node else { return nil }
+        self.resource = resource
+        self.vmid = vmid
+        self.kind = kind
+        self.node = node
+    }
+
+    /// The guest's name; empty when it has none.
+    public var name: String { resource.name ?? "" }
+    /// `running`, `stopped`, `paused`, ...; `unknown` when the row has none.
+    public var status: String { resource.status ?? "unknown" }
+    /// Tags, split on `;`, `,` and spaces.
+    public var tags: [String] { resource.tags }
+    /// The pool the guest belongs to, if any.
+    public var pool: String? { resource.pool }
+    /// Whether the guest is a template.
+    public var template: Bool { resource.template }
+    /// The row as sent (for listings and `-o json`).
+    public var raw: JSON { resource.raw }
+
+    /// `vm 101 (web01) on pve2`
+    public var label: String {
+        name.isEmpty ? "\(kind.short) \(vmid) on \(node)" : "\(kind.short) \(vmid) (\(name)) on \(node)"
+    }
+
+    /// `/nodes/pve2/qemu/101`
+    public var apiPath: String { "/nodes/\(node)/\(kind.apiSegment)/\(vmid)" }
+}
+
+/// One reading of `/cluster/resources`, sorted by what the shell asks of it: guests (target
+/// resolution, completion, the dashboard), nodes, storages and pools.
+public struct ClusterSnapshot: Sendable {
+    /// The `qemu` and `lxc` rows that are complete guests.
+    public let guests: [Guest]
+    /// The `node` rows.
+    public let nodes: [ClusterResource]
+    /// The `storage` rows: one per storage and node, so a shared storage appears once per node.
+    public let storages: [ClusterResource]
+    /// Pool ids.
+    public let pools: [String]
+
+    /// From the resources of one answer.
+    public init(_ resources: [ClusterResource]) {
+        var guests: [Guest] = []
+        var nodes: [ClusterResource] = []
+        var storages: [ClusterResource] = []
+        var pools: [String] = []
+        guests.reserveCapacity(resources.count)
+        for resource in resources {
+            switch resource.type {
+            case "qemu", "lxc": if let guest = Guest(resource) { guests.append(guest) }
+            case "node": nodes.append(resource)
+            case "storage": storages.append(resource)
+            case "pool": if let id = resource.pool { pools.append(id) }
+            default: break
+            }
+        }
+        self.guests = guests
+        self.nodes = nodes
+        self.storages = storages
+        self.pools = pools
+    }
+
+    /// From the `data` of a `/cluster/resources` answer (anything but a list reads as empty).
+    public init(resources data: JSON) {
+        self.init(ClusterResource.list(data) ?? [])
+    }
+
+    /// Node names, sorted.
+    public var nodeNames: [String] { nodes.compactMap(\.node).sorted() }
+    /// Storage ids (each listed once even when the storage is shared by several nodes).
+    public var storageIDs: [String] {
+        var seen = Set<String>()
+        return storages.compactMap(\.storage).filter { seen.insert($0).inserted }.sorted()
+    }
+    /// Every tag some guest carries, sorted.
+    public var tags: [String] { Array(Set(guests.flatMap(\.tags))).sorted() }
 }

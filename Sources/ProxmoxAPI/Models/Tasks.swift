@@ -28,7 +28,13 @@ public struct TaskStatus: Sendable, Equatable {
     /// PVE counts `OK` and `WARNINGS: n` as success.
     public var succeeded: Bool {
         guard let exitStatus else { return false }
-        return exitStatus == "OK" || warningCount != nil
+        return Self.isSuccess(exitStatus: exitStatus)
+    }
+
+    /// Whether a finished task's exit status means success: `OK` or `WARNINGS: n`; anything else
+    /// is the error text.
+    public static func isSuccess(exitStatus: String) -> Bool {
+        exitStatus == "OK" || exitStatus.hasPrefix("WARNINGS:")
     }
 
     /// `n` of `WARNINGS: n`, nil otherwise.
@@ -54,6 +60,15 @@ public struct TaskLogLine: Sendable, Equatable {
         number = Int(n)
         text = json["t"]?.string ?? ""
     }
+
+    /// The lines of one log answer read from `start`; a line without a number follows the one before it.
+    public static func page(_ data: JSON, start: Int) -> [TaskLogLine] {
+        var number = start
+        return (data.array ?? []).map { entry in
+            number = entry["n"]?.int.map { Int($0) } ?? number + 1
+            return TaskLogLine(number: number, text: entry["t"]?.string ?? "")
+        }
+    }
 }
 
 /// How waiting for a task ended.
@@ -66,6 +81,30 @@ public enum TaskOutcome: Sendable, Equatable {
     case stillRunning
 
     public var isSuccess: Bool { if case .succeeded = self { return true } else { return false } }
+
+    /// How a stopped task ended.
+    init(stopped status: TaskStatus, lastLines: [String]) {
+        if status.succeeded {
+            self = .succeeded(warnings: status.warningCount ?? 0)
+        } else {
+            self = .failed(exitStatus: status.exitStatus ?? "unknown", lastLines: lastLines)
+        }
+    }
+
+    /// The exit status as PVE writes it (`OK`, `WARNINGS: n`, or the error text); nil while the task runs.
+    public var exitStatus: String? {
+        switch self {
+        case .succeeded(let warnings): return warnings == 0 ? "OK" : "WARNINGS: \(warnings)"
+        case .failed(let exitStatus, _): return exitStatus
+        case .stillRunning: return nil
+        }
+    }
+
+    /// The last log lines of a failed task; empty otherwise.
+    public var lastLines: [String] {
+        if case .failed(_, let lines) = self { return lines }
+        return []
+    }
 }
 
 /// `/nodes/{node}/status`, the fields the shell shows.

@@ -15,6 +15,9 @@ public struct UPID: Sendable, Hashable, CustomStringConvertible, LosslessStringC
     /// The exact string the server sent.
     public let raw: String
 
+    /// The task's resource on the node that runs it, e.g. `/nodes/pve1/tasks/UPID:...`.
+    public var tasksPath: String { "/nodes/\(node)/tasks/\(raw)" }
+
     /// Parses a UPID; nil when the text is not one (wrong prefix, field count or hex).
     public init?(_ text: String) {
         let trimmed = text.trimmingWhitespace()

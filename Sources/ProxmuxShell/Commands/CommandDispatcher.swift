@@ -31,10 +31,10 @@ public final class CommandDispatcher: CommandExecutor {
         if tracesThisCommand { session.requestTrace.isOn = true }
         defer { if tracesThisCommand { session.requestTrace.isOn = session.settings.debug } }
         let dryRun = parsed.spec.mutates && invocation.isDryRun
-        let log = dryRun ? DryRunLog() : nil
-        session.dryRunLog = log
+        let recorder = dryRun ? DryRunRecorder() : nil
+        session.dryRunRecorder = recorder
         defer {
-            session.dryRunLog = nil
+            session.dryRunRecorder = nil
             if parsed.spec.mutates && !dryRun { session.cache.invalidate() }
         }
         let output: CommandOutput
@@ -45,8 +45,8 @@ public final class CommandDispatcher: CommandExecutor {
         } catch {
             throw ShellError("\(parsed.spec.name): \(error)")
         }
-        if let log {
-            let requests = log.requests
+        if let recorder {
+            let requests = recorder.requests
             if requests.isEmpty {
                 invocation.note("dry run: no requests would be sent")
             } else {

@@ -162,7 +162,7 @@ enum LifecycleCommands {
             }
             guard wait else { return Outcome(line: "\(guest.label): task \(upid)", failed: false, label: label, backgroundTask: upid) }
             let status = try api.waitForTask(upid)
-            if TaskExitStatus.isSuccess(status) {
+            if TaskStatus.isSuccess(exitStatus: status) {
                 return Outcome(line: "\(guest.label): \(action.done)" + (status == "OK" ? "" : " (\(status))"), failed: false)
             }
             return Outcome(line: "\(guest.label): \(action.verb) failed: \(status)", failed: true)

@@ -23,10 +23,10 @@ enum OverviewCommands {
                 }
             }
             byState.sort { $0.0 < $1.0 }
-            let nodes = snapshot.nodes.sorted { ($0["node"]?.string ?? "") < ($1["node"]?.string ?? "") }
-            let storages = snapshot.storages.map { row -> JSON in
-                let used = row["disk"]?.double ?? 0, total = row["maxdisk"]?.double ?? 0
-                return row.setting("usage", to: total > 0 ? .double(used / total) : .null)
+            let nodes = snapshot.nodes.sorted { ($0.node ?? "") < ($1.node ?? "") }.map(\.raw)
+            let storages = snapshot.storages.map { storage -> JSON in
+                let used = Double(storage.disk ?? 0), total = Double(storage.maxdisk ?? 0)
+                return storage.raw.setting("usage", to: total > 0 ? .double(used / total) : .null)
             }
             if inv.outputFormat != .text {
                 return .record(.object([
@@ -146,10 +146,10 @@ enum OverviewCommands {
 
     static func showStorage(_ id: String, _ api: APIBackend, snapshot: ClusterSnapshot) throws -> CommandOutput {
         let config = try api.get("/storage/\(id)")
-        let perNode = snapshot.storages.filter { $0["storage"]?.string == id }.map { row in
+        let perNode = snapshot.storages.filter { $0.storage == id }.map { storage in
             JSON.object([
-                ("node", row["node"] ?? .null), ("status", row["status"] ?? .null),
-                ("used", row["disk"] ?? .null), ("total", row["maxdisk"] ?? .null),
+                ("node", storage.raw["node"] ?? .null), ("status", storage.raw["status"] ?? .null),
+                ("used", storage.raw["disk"] ?? .null), ("total", storage.raw["maxdisk"] ?? .null),
             ])
         }
         return .record(config.setting("nodes", to: .array(perNode)))

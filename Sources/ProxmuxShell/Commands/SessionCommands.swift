@@ -1,3 +1,4 @@
+import ProxmoxAPI
 import PVESchema
 
 /// `help` and `console`.

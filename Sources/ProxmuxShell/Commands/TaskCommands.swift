@@ -100,10 +100,10 @@ public enum TaskCommands {
     public static func runShow(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         let status = try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }
-        var reader = TaskLogReader(ref: ref)
+        var reader = TaskLogReader(upid: ref)
         var progress: ProgressSample?
-        for line in try reader.readNew(using: env.client) {
-            if let sample = ProgressParser.parse(line) { progress = sample }
+        for line in try reader.readNew(from: TaskCallsSource(client: env.client)) {
+            if let sample = ProgressParser.parse(line.text) { progress = sample }
         }
         let running = status["status"]?.string != "stopped"
         let exit = status["exitstatus"]?.string
@@ -116,7 +116,7 @@ public enum TaskCommands {
             ("status", .string(running ? "running" : "stopped")),
         ]
         if let exit { record.append(("exitstatus", .string(exit))) }
-        if !running, let exit { record.append(("result", .string(TaskExitStatus.isSuccess(exit) ? "ok" : "failed"))) }
+        if !running, let exit { record.append(("result", .string(TaskStatus.isSuccess(exitStatus: exit) ? "ok" : "failed"))) }
         record.append(("started", .string(TaskTime.format(start))))
         if let end {
             record.append(("duration", .string(ProgressDisplay.duration(Double(max(0, end - start))) + (running ? " so far" : ""))))
@@ -144,32 +144,27 @@ public enum TaskCommands {
     /// the log is read (with --follow: once the task ended or Ctrl-C stopped following).
     public static func runLog(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
-        var reader = TaskLogReader(ref: ref)
-        let follow = inv.has("follow")
+        let source = TaskCallsSource(client: env.client)
         let streaming = env.settings.output == .text
         var collected: [JSON] = []
-        while true {
-            // Status before log: once stopped, the log read after it is complete.
-            let stopped = follow
-                ? try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }["status"]?.string == "stopped"
-                : true
-            for line in try reader.readNew(using: env.client) {
-                if streaming { env.console.line(line) } else { collected.append(.string(line)) }
+        func emit(_ lines: [TaskLogLine]) {
+            for line in lines {
+                if streaming { env.console.line(line.text) } else { collected.append(.string(line.text)) }
             }
             env.console.flush()
-            if stopped { return streaming ? .nothing : .json(.array(collected)) }
-            if env.isInterrupted() {
-                let notice = "stopped following; the task keeps running"
-                if streaming { return .message(notice) }
-                env.note(notice)
-                return .json(.array(collected))
-            }
-            var left = env.pollInterval
-            while left > 0 && !env.isInterrupted() {
-                usleepSeconds(min(left, 0.1))
-                left -= 0.1
-            }
         }
+        guard inv.has("follow") else {
+            var reader = TaskLogReader(upid: ref)
+            emit(try reader.readNew(from: source))
+            return streaming ? .nothing : .json(.array(collected))
+        }
+        let waiter = TaskWaiter(upid: ref, pollInterval: .seconds(env.pollInterval))
+        let outcome = try waiter.wait(on: source, onPoll: { _, lines in emit(lines) }, shouldStopWaiting: env.isInterrupted)
+        guard outcome == .stillRunning else { return streaming ? .nothing : .json(.array(collected)) }
+        let notice = "stopped following; the task keeps running"
+        if streaming { return .message(notice) }
+        env.note(notice)
+        return .json(.array(collected))
     }
 
     public static func runStop(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {

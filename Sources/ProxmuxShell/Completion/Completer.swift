@@ -93,13 +93,13 @@ struct Completer {
         case .guests(let filter): return guests(prefix, filter: filter)
         case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
         case .storages(let content):
-            let rows = snapshot()?.storages ?? []
+            let storages = snapshot()?.storages ?? []
             var seen = Set<String>()
-            return rows.compactMap { row -> Completion? in
-                guard let id = row["storage"]?.string, id.hasPrefix(prefix) else { return nil }
-                if let content, !(row["content"]?.string ?? "").split(separator: ",").contains(Substring(content)) { return nil }
+            return storages.compactMap { storage -> Completion? in
+                guard let id = storage.storage, id.hasPrefix(prefix) else { return nil }
+                if let content, !storage.content.contains(content) { return nil }
                 guard seen.insert(id).inserted else { return nil }
-                return Completion(id, detail: row["plugintype"]?.string)
+                return Completion(id, detail: storage.plugintype)
             }.sorted { $0.value < $1.value }
         case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
         case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
@@ -122,15 +122,7 @@ struct Completer {
     /// Guest ids and names, with `tag:`, `pool:`, `node:`, `vm:`, `ct:` forms and comma lists.
     private func guests(_ fullPrefix: String, filter: GuestFilter) -> [Completion] {
         // In a list (`101,web`) only the part after the last comma is completed.
-        let head: String
-        let prefix: String
-        if let comma = fullPrefix.lastIndex(of: ",") {
-            head = String(fullPrefix[...comma])
-            prefix = String(fullPrefix[fullPrefix.index(after: comma)...])
-        } else {
-            head = ""
-            prefix = fullPrefix
-        }
+        let (head, prefix) = Self.splitAfterLast(",", in: fullPrefix)
         guard let snapshot = snapshot() else { return [] }
         func accepts(_ guest: Guest) -> Bool {
             switch filter {
@@ -185,15 +177,7 @@ struct Completer {
 
     /// Children of the directory part of `prefix`, relative to the context.
     private func paths(_ prefix: String) -> [Completion] {
-        let dirPart: String
-        let leaf: String
-        if let slash = prefix.lastIndex(of: "/") {
-            dirPart = String(prefix[...slash])
-            leaf = String(prefix[prefix.index(after: slash)...])
-        } else {
-            dirPart = ""
-            leaf = prefix
-        }
+        let (dirPart, leaf) = Self.splitAfterLast("/", in: prefix)
         let components = VirtualPath.resolveComponents(dirPart.isEmpty ? "." : dirPart, from: session.context.path)
         guard case .success(let dir) = VirtualPath.parse(components) else { return [] }
         var children: [(String, Bool, String?)] = []  // name, is a directory, detail
@@ -217,6 +201,12 @@ struct Completer {
             out += (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(leaf) }.map { Completion($0, detail: "node") }
         }
         return out
+    }
+
+    /// `text` split after the last `separator` (which stays in the head); all of it is the tail when there is none.
+    static func splitAfterLast(_ separator: Character, in text: String) -> (head: String, tail: String) {
+        guard let index = text.lastIndex(of: separator) else { return ("", text) }
+        return (String(text[...index]), String(text[text.index(after: index)...]))
     }
 
     /// The guest a snapshot completion is about: the first positional if it names one, else the selection.
@@ -256,12 +246,10 @@ struct Completer {
     private func storageContent(_ prefix: String, content: String) -> [Completion] {
         guard let node = contextNode else { return [] }
         let list = session.cache.extra("\(content):\(node)") {
-            let storages = (snapshot()?.storages ?? []).filter {
-                $0["node"]?.string == node && ($0["content"]?.string ?? "").split(separator: ",").contains(Substring(content))
-            }
+            let storages = (snapshot()?.storages ?? []).filter { $0.node == node && $0.content.contains(content) }
             var out: [Completion] = []
             for storage in storages {
-                guard let id = storage["storage"]?.string else { continue }
+                guard let id = storage.storage else { continue }
                 let rows = try session.api().get("/nodes/\(node)/storage/\(id)/content", [("content", content)]).array ?? []
                 out += rows.compactMap { row in row["volid"]?.string.map { Completion($0, detail: row["size"]?.double.map(Humanize.bytes)) } }
             }

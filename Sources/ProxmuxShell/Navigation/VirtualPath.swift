@@ -1,3 +1,5 @@
+import ProxmoxAPI
+
 /// A place in the shell's virtual tree. The tree mirrors how an admin thinks about a cluster, not
 /// the API's URL layout; each place knows how to list itself (see `Listing.swift`).
 ///

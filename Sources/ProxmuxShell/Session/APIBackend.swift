@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ProxmoxAPI
 import PVESchema
 
@@ -27,52 +24,4 @@ extension APIBackend {
     public func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
         JSONRows(try get(path, params).array ?? [], keys: keys)
     }
-}
-
-/// Collects the non-GET requests of one dry-run command (shared with concurrent workers).
-public final class DryRunLog: @unchecked Sendable {
-    // Guarded by `lock`: bulk verbs record from several worker threads.
-    private var lock = pthread_mutex_t()
-    private var entries: [APIRequest] = []
-
-    public init() { pthread_mutex_init(&lock, nil) }
-    deinit { pthread_mutex_destroy(&lock) }
-
-    /// Stores the request with its secrets redacted.
-    public func record(_ request: APIRequest) {
-        pthread_mutex_lock(&lock)
-        entries.append(request.redacted)
-        pthread_mutex_unlock(&lock)
-    }
-
-    public var requests: [APIRequest] {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return entries
-    }
-}
-
-/// Sends reads through, records writes instead of sending them (for `--dry-run`).
-final class DryRunBackend: APIBackend {
-    let base: APIBackend
-    let log: DryRunLog
-
-    init(base: APIBackend, log: DryRunLog) {
-        self.base = base
-        self.log = log
-    }
-
-    func request(_ method: HTTPMethod, _ path: String, _ params: [(String, String)]) throws -> JSON {
-        if method == .get { return try base.request(method, path, params) }
-        log.record(APIRequest(method, path, params: params))
-        return .null
-    }
-
-    func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
-        try base.rows(path, params, keys: keys)
-    }
-
-    func sibling() throws -> APIBackend { DryRunBackend(base: try base.sibling(), log: log) }
-
-    func waitForTask(_ upid: String) throws -> String { "OK" }
 }

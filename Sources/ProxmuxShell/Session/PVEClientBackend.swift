@@ -25,10 +25,6 @@ public final class PVEClientBackend: APIBackend {
 
     public func waitForTask(_ upid: String) throws -> String {
         guard let parsed = UPID(upid) else { throw ShellError("the server returned '\(upid)', which is not a task id") }
-        switch try client.waitForTask(parsed, pollInterval: pollInterval) {
-        case .succeeded(let warnings): return warnings == 0 ? "OK" : "WARNINGS: \(warnings)"
-        case .failed(let exitStatus, _): return exitStatus
-        case .stillRunning: return "still running (\(upid))"
-        }
+        return try client.waitForTask(parsed, pollInterval: pollInterval).exitStatus ?? "still running (\(upid))"
     }
 }

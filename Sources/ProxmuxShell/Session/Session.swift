@@ -51,7 +51,7 @@ public final class Session {
     var connect: (() throws -> APIBackend)?
     private var connection: APIBackend?
     /// Set by the dispatcher while a mutating command runs under `--dry-run`.
-    var dryRunLog: DryRunLog?
+    var dryRunRecorder: DryRunRecorder?
 
     public init(settings: ShellSettings) {
         self.settings = settings
@@ -80,7 +80,7 @@ public final class Session {
             connection = made
             base = made
         }
-        if let dryRunLog { return DryRunBackend(base: base, log: dryRunLog) }
+        if let dryRunRecorder { return DryRunBackend(base: base, recorder: dryRunRecorder) }
         return base
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ProxmoxAPI
 
 /// Turns a target expression into guests: `101`, `vm:101`, `ct:200`, a name, `tag:web`,
 /// `pool:prod`, `node:pve2`, globs (`web-*`) and comma lists of these. Works on one snapshot of

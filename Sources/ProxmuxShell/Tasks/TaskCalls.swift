@@ -16,9 +16,6 @@ extension TaskCalls {
 }
 
 extension UPID {
-    /// The task's resource on the node that runs it, e.g. `/nodes/pve1/tasks/UPID:...`.
-    public var tasksPath: String { "/nodes/\(node)/tasks/\(raw)" }
-
     /// Parses a task id typed by the user; the error shows what one looks like.
     public static func parseArgument(_ text: String) throws -> UPID {
         guard let upid = UPID(text) else {
@@ -28,10 +25,25 @@ extension UPID {
     }
 }
 
-/// How a finished task ended. PVE counts `OK` and `WARNINGS: n` as success; anything else is the error text.
-public enum TaskExitStatus {
-    public static func isSuccess(_ exitStatus: String) -> Bool {
-        exitStatus == "OK" || exitStatus.hasPrefix("WARNINGS:")
+/// Any `TaskCalls` as the client library's `TaskSource`, so the shell waits for tasks and reads
+/// their logs with the library's one loop (`TaskWaiter`, `TaskLogReader`). Errors say what was read.
+struct TaskCallsSource: TaskSource {
+    typealias Failure = any Error
+    let client: TaskCalls
+
+    func taskStatus(_ upid: UPID) throws -> TaskStatus {
+        let data = try apiCall("reading status of task \(upid.raw)") { try client.get(upid.tasksPath + "/status") }
+        guard let status = TaskStatus(data) else {
+            throw ShellError("reading status of task \(upid.raw): unexpected answer \(data.serialized().prefix(80))")
+        }
+        return status
+    }
+
+    func taskLog(_ upid: UPID, start: Int, limit: Int) throws -> [TaskLogLine] {
+        let data = try apiCall("reading log of task \(upid.raw)") {
+            try client.get(upid.tasksPath + "/log", [("start", String(start)), ("limit", String(limit))])
+        }
+        return TaskLogLine.page(data, start: start)
     }
 }
 

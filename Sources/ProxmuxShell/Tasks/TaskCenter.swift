@@ -38,7 +38,7 @@ public final class TaskCenter {
                 status["status"]?.string == "stopped"
             else { continue }
             let exit = status["exitstatus"]?.string ?? "unknown"
-            if TaskExitStatus.isSuccess(exit) {
+            if TaskStatus.isSuccess(exitStatus: exit) {
                 notices.append("task \(exit): \(entry.label) (\(entry.ref.raw))")
             } else {
                 notices.append("task failed: \(entry.label): \(exit) (\(entry.ref.raw))")

@@ -38,7 +38,7 @@ public struct TaskRow: Sendable, Equatable {
 
     public var state: State {
         guard endTime != nil || status != nil else { return .running }
-        return TaskExitStatus.isSuccess(status ?? "") ? .ok : .failed
+        return TaskStatus.isSuccess(exitStatus: status ?? "") ? .ok : .failed
     }
 }
 

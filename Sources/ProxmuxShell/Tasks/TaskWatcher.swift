@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ProxmoxAPI
 import PVESchema
 
@@ -16,8 +13,8 @@ public enum TaskWaitMode: Sendable, Equatable {
 public struct TaskEnd: Sendable, Equatable {
     public let ref: UPID
     public let exitStatus: String
-    public var succeeded: Bool { TaskExitStatus.isSuccess(exitStatus) }
-    /// The last lines of the task log (up to `TaskWatcher.keptLogLines`), shown when it failed.
+    public var succeeded: Bool { TaskStatus.isSuccess(exitStatus: exitStatus) }
+    /// The last lines of the task log (up to `TaskWatcher.keptLogLines`) when it failed.
     public let logTail: [String]
 }
 
@@ -70,48 +67,27 @@ public final class TaskWatcher {
             return .background(ref)
         }
         let display = ProgressDisplay(console: console, label: label, stream: stream, terminal: terminal)
-        var reader = TaskLogReader(ref: ref)
-        func stopWaiting() -> TaskWatchResult {
-            display.finish()
+        let waiter = TaskWaiter(upid: ref, pollInterval: .seconds(pollInterval), keptLogLines: Self.keptLogLines)
+        let outcome: TaskOutcome
+        do {
+            outcome = try waiter.wait(on: TaskCallsSource(client: client), onPoll: { status, lines in
+                for line in lines {
+                    if let sample = ProgressParser.parse(line.text) { display.update(sample) }
+                }
+                if status.isRunning { display.tick() }
+            }, shouldStopWaiting: isInterrupted)
+        } catch where isInterrupted() {
+            // Ctrl-C cut a status or log read short: the same as stopping between polls.
+            outcome = .stillRunning
+        }
+        display.finish()
+        guard let exitStatus = outcome.exitStatus else {
             center.register(ref, label: label)
             console.line("stopped waiting; the task keeps running. Follow it with: task log \(ref.raw) --follow", to: stream)
             return .stoppedWaiting(ref)
         }
-        while true {
-            if isInterrupted() { return stopWaiting() }
-            let status: JSON
-            do {
-                status = try apiCall("reading status of task \(ref.raw)") {
-                    try client.get(ref.tasksPath + "/status")
-                }
-                let finished = status["status"]?.string == "stopped"
-                // Read the log after the status: once the task is stopped its log is complete.
-                for line in try reader.readNew(using: client) {
-                    if let sample = ProgressParser.parse(line) { display.update(sample) }
-                }
-                if !finished {
-                    display.tick()
-                    sleepChecking(pollInterval)
-                    continue
-                }
-            } catch where isInterrupted() {
-                // Ctrl-C cut a status or log read short: the same as stopping between polls.
-                return stopWaiting()
-            }
-            display.finish()
-            center.forget(ref.raw)
-            return .finished(TaskEnd(ref: ref, exitStatus: status["exitstatus"]?.string ?? "unknown", logTail: reader.tail))
-        }
-    }
-
-    /// Sleeps in short slices so Ctrl-C is noticed within a tenth of a second.
-    private func sleepChecking(_ seconds: Double) {
-        var left = seconds
-        while left > 0 && !isInterrupted() {
-            let slice = min(left, 0.1)
-            usleepSeconds(slice)
-            left -= slice
-        }
+        center.forget(ref.raw)
+        return .finished(TaskEnd(ref: ref, exitStatus: exitStatus, logTail: outcome.lastLines))
     }
 
     /// `LABEL failed: EXIT`, the last lines of the task log, and how to read all of it.
@@ -136,46 +112,6 @@ public final class TaskWatcher {
             return .message(ref.raw)
         case .background(let ref):
             return .message(ref.raw)
-        }
-    }
-}
-
-/// Sleeps for a fraction of a second.
-func usleepSeconds(_ seconds: Double) {
-    guard seconds > 0 else { return }
-    usleep(UInt32(seconds * 1_000_000))
-}
-
-/// Reads a task log incrementally (`start` = lines already read) and keeps its last lines.
-struct TaskLogReader {
-    let ref: UPID
-    private(set) var linesRead = 0
-    private(set) var tail: [String] = []
-    /// Upper bound per request so a huge log is read in pieces.
-    private let pageSize = 500
-
-    init(ref: UPID) { self.ref = ref }
-
-    /// New lines since the last call, in order.
-    mutating func readNew(using client: TaskCalls) throws -> [String] {
-        var result: [String] = []
-        while true {
-            let data = try apiCall("reading log of task \(ref.raw)") {
-                try client.get(ref.tasksPath + "/log", [("start", String(linesRead)), ("limit", String(pageSize))])
-            }
-            let entries = data.array ?? []
-            // An empty log is answered with a single placeholder line.
-            if linesRead == 0, entries.count == 1, entries[0]["t"]?.string == "no content" { return result }
-            for entry in entries {
-                let number = entry["n"]?.int.map(Int.init) ?? (linesRead + 1)
-                guard number > linesRead else { continue }
-                let text = entry["t"]?.string ?? ""
-                result.append(text)
-                tail.append(text)
-                linesRead = number
-            }
-            if tail.count > TaskWatcher.keptLogLines { tail.removeFirst(tail.count - TaskWatcher.keptLogLines) }
-            if entries.count < pageSize { return result }
         }
     }
 }
