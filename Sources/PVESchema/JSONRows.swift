@@ -226,6 +226,8 @@ public struct JSONRows: Sendable {
     // The key is a concrete type: a generic one would be compared through witness tables from
     // other modules, several times slower on 10,000 rows.
     private func reordered(by keyed: [(Int64, Int32)]) -> JSONRows {
+        // Answers often come in order already: then there is nothing to sort.
+        if zip(keyed, keyed.dropFirst()).allSatisfy({ $0.0 <= $1.0 }) { return self }
         var copy = self
         copy.order = keyed.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map(\.1)
         return copy
@@ -264,11 +266,18 @@ public struct JSONRows: Sendable {
             try parser.skipValue(depth: depth)
             return
         }
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
+        try indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
+    }
+
+    /// Indexes rows from the parser's position (the first row) until the array's `]`, consumed.
+    /// One loop with the parser in a local and no closures: this runs once per byte of a 3 MB answer.
+    private static func indexRows(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+        let bytes = parser.bytes
         var p = parser
         defer { parser.index = p.index }
-        p.index += 1
-        p.skipWhitespace()
-        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "]") { p.index += 1; return }
         let width = matcher.count
         while true {
             p.skipWhitespace()

@@ -58,7 +58,9 @@ public final class Console {
             captured?.out += String(decoding: bytes, as: UTF8.self)
             return
         }
-        if outBuffer.isEmpty, bytes.count >= 64 * 1024 {
+        if bytes.count >= 64 * 1024 {
+            // Large pieces go straight out (after what is buffered), never copied into the buffer.
+            flush()
             writeAll(outFD, bytes)
             return
         }

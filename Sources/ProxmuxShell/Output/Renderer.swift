@@ -25,7 +25,7 @@ public struct Renderer {
             console.line(text, to: format == .text ? .out : .err)
         case .table(let table):
             switch format {
-            case .text: console.write(bytes: textBytes(table))
+            case .text: for piece in textPieces(table, inHalvesFrom: Renderer.halvesFrom) { console.write(bytes: piece) }
             case .json: console.write(bytes: Renderer.jsonRows(table.rows))
             case .yaml: console.write(YAML.emit(.array(table.rows.values)))
             }
@@ -63,10 +63,24 @@ public struct Renderer {
     /// `text(_:)` as UTF-8 bytes (what the console writes). Cells are formatted once into one
     /// buffer, then laid out once the column widths are known. Big tables (10,000 guests) are
     /// formatted and laid out in two halves on two threads.
-    public func textBytes(_ table: Table) -> [UInt8] { textBytes(table, inHalvesFrom: 4096) }
+    public func textBytes(_ table: Table) -> [UInt8] { textBytes(table, inHalvesFrom: Renderer.halvesFrom) }
+
+    /// Tables of this many rows are formatted in two halves on two threads.
+    static let halvesFrom = 4096
 
     /// `textBytes` that splits the work in two from `inHalvesFrom` rows on (tests compare both ways).
     func textBytes(_ table: Table, inHalvesFrom threshold: Int) -> [UInt8] {
+        let pieces = textPieces(table, inHalvesFrom: threshold)
+        guard pieces.count > 1 else { return pieces.first ?? [] }
+        var out: [UInt8] = []
+        out.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { out.append(contentsOf: piece) }
+        return out
+    }
+
+    /// The text in consecutive pieces (header, then the lines of each half): the console writes
+    /// them one after the other, without joining a megabyte of lines first.
+    func textPieces(_ table: Table, inHalvesFrom threshold: Int) -> [[UInt8]] {
         let columns = table.columns, rows = table.rows
         guard !columns.isEmpty else { return [] }
         let halves = rows.count >= threshold && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
@@ -112,9 +126,7 @@ public struct Renderer {
             }
             return body
         }
-        out.reserveCapacity(out.count + bodies.reduce(0) { $0 + $1.count })
-        for body in bodies { out.append(contentsOf: body) }
-        return out
+        return [out] + bodies
     }
 
     /// `transform` of each element, the elements on their own threads when there are several.
