@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
         // In-process measurements for scripts/bench (TAB latency); not installed.
         .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell"]),
-        .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema"]),
+        .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema", "PVESim"]),
         .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
         .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),
         .testTarget(name: "ProxmuxShellTests", dependencies: ["ProxmuxShell", "ProxmoxAPI", "PVESim"]),

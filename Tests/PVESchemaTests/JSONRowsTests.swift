@@ -1,5 +1,6 @@
 import Testing
 @testable import PVESchema
+@testable import PVESim
 
 @Suite struct JSONRowsTests {
     static let answer = #"""
@@ -73,7 +74,7 @@ import Testing
     /// Numbers read in place equal what the full parser (Swift's own `Double(String)`) reads,
     /// including decimals beyond the exact-division shortcut.
     @Test func numbersReadInPlaceEqualTheParsersDoubles() throws {
-        var generator = SplitMix(seed: 7)
+        var generator = SeededRandom(seed: 7)
         var texts: [String] = ["0.0836590914893374", "0.32177555845774514", "-0.5", "1e-2", "123.456e3", "9007199254740993.5",
                                "0.1", "3.0", "-0.0", "12345678901234567890", "-9223372036854775808", "0.00000000000000000000001"]
         for _ in 0..<2000 {
@@ -139,7 +140,7 @@ import Testing
 
     /// Generated documents: whatever the shape, the index agrees with the full parser.
     @Test func generatedDocumentsAgreeWithTheParser() throws {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededRandom(seed: 42)
         let keys = ["a", "b", "cc", "d\"q", "é"]
         for _ in 0..<200 {
             let rows: [JSON] = (0..<Int(generator.next() % 6)).map { _ in
@@ -156,17 +157,8 @@ import Testing
     }
 }
 
-/// A small deterministic generator for test documents.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Random JSON values for generated test documents, from the simulator's seeded generator.
+extension SeededRandom {
     mutating func value(depth: Int) -> JSON {
         switch next() % (depth > 2 ? 5 : 7) {
         case 0: return .null

@@ -90,10 +90,7 @@ import Testing
 
     @Test func progressOfAWatchedTaskGoesToStderrUnderJSON() throws {
         let fake = FakeTaskCluster()
-        let upid = fake.addTask(type: "vzdump", id: "100", batches: [
-            ["INFO: starting new backup job"], ["INFO:  50% (1.5 GiB of 3.0 GiB) in 5s, read: 300.0 MiB/s, write: 290.0 MiB/s"],
-            ["INFO: 100% (3.0 GiB of 3.0 GiB) in 10s, read: 300.0 MiB/s, write: 290.0 MiB/s", "TASK OK"],
-        ], exit: "OK")
+        let upid = fake.addBackupWithProgress()
         let console = Console.capturing()
         var settings = ShellSettings()
         settings.output = .json
@@ -106,20 +103,22 @@ import Testing
 
 /// Ctrl-C (the session's interrupt flag) aborts a request the server does not answer.
 @Suite struct InterruptedRequestTests {
-    /// Raises the session's interrupt flag from another thread after `milliseconds`.
-    private func interrupt(_ shell: SimulatedShell, after milliseconds: Int) {
+    /// Runs `command` against a simulator that answers only after 5 s, raises the session's
+    /// interrupt flag from another thread after 200 ms, and checks the command gave up promptly.
+    private func interruptedFailure(_ command: String, _ shell: SimulatedShell) throws -> String {
+        shell.simulator.faults.update { $0.latencyMs = 5_000 }
         let flag = shell.session.interrupt
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { flag.raise() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { flag.raise() }
+        let started = ContinuousClock.now
+        let message = try #require(shell.failure(command))
+        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        return message
     }
 
     @Test func aHangingListingStopsWithInterrupted() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }
-        shell.simulator.faults.update { $0.latencyMs = 5_000 }
-        interrupt(shell, after: 200)
-        let started = ContinuousClock.now
-        let message = try #require(shell.failure("ls /vms"))
-        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        let message = try interruptedFailure("ls /vms", shell)
         #expect(message.hasSuffix("interrupted"), "\(message)")
         #expect(shell.cluster.calls.count == 1, "not retried")
     }
@@ -127,11 +126,7 @@ import Testing
     @Test func aHangingWriteSaysHowToCheckWhatHappened() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }
-        shell.simulator.faults.update { $0.latencyMs = 5_000 }
-        interrupt(shell, after: 200)
-        let started = ContinuousClock.now
-        let message = try #require(shell.failure("api create /pools poolid=late"))
-        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        let message = try interruptedFailure("api create /pools poolid=late", shell)
         #expect(message.contains("POST /pools may already have reached the server"), "\(message)")
         #expect(message.contains("`tasks`") && message.contains("`show ID`"), "\(message)")
         #expect(shell.cluster.mutatingCalls.count == 1, "sent once, never resent")

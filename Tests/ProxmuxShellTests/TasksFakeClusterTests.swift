@@ -94,6 +94,14 @@ final class FakeTaskCluster: TaskCalls {
         return .string(upid)
     }
 
+    /// A backup of guest 100 that reports 50% then 100% over three polls and ends `OK`.
+    func addBackupWithProgress() -> String {
+        addTask(type: "vzdump", id: "100", batches: [
+            ["INFO: starting new backup job"], ["INFO:  50% (1.5 GiB of 3.0 GiB) in 5s, read: 300.0 MiB/s, write: 290.0 MiB/s"],
+            ["INFO: 100% (3.0 GiB of 3.0 GiB) in 10s, read: 300.0 MiB/s, write: 290.0 MiB/s", "TASK OK"],
+        ], exit: "OK")
+    }
+
     /// Adds a task that reveals one batch of log lines per status poll, then stops.
     @discardableResult
     func addTask(node: String = "pve1", type: String, id: String, start: Int64 = 1_764_150_000, batches: [[String]], exit: String) -> String {

@@ -11,10 +11,7 @@ private func environment(_ fake: FakeTaskCluster, console: Console = .capturing(
 
 @Test func watchWaitsUntilTheTaskEndsAndShowsProgress() throws {
     let fake = FakeTaskCluster()
-    let upid = fake.addTask(type: "vzdump", id: "100", batches: [
-        ["INFO: starting new backup job"], ["INFO:  50% (1.5 GiB of 3.0 GiB) in 5s, read: 300.0 MiB/s, write: 290.0 MiB/s"],
-        ["INFO: 100% (3.0 GiB of 3.0 GiB) in 10s, read: 300.0 MiB/s, write: 290.0 MiB/s", "TASK OK"],
-    ], exit: "OK")
+    let upid = fake.addBackupWithProgress()
     let console = Console.capturing()
     let env = environment(fake, console: console)
     let result = try env.watcher().watch(upid, label: "backup 100", mode: .wait)
