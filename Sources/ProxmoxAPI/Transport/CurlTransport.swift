@@ -44,7 +44,7 @@ final class CurlTransport: @unchecked Sendable {
     private let timeout: Double
     private(set) var tlsMode: TLSMode
     /// Polled while a transfer runs; true aborts it (`PVEClient.shouldAbort`, e.g. Ctrl-C).
-    var shouldAbort: (@Sendable () -> Bool)?
+    var shouldAbort: PVEClient.Hooks.Box<@Sendable () -> Bool>?
 
     init(endpoint: Endpoint, tlsMode: TLSMode, connectTimeout: Double, timeout: Double) throws(APIError) {
         CurlTransport.initializeLibraryOnce
@@ -181,12 +181,12 @@ final class CurlTransport: @unchecked Sendable {
     /// What libcurl's progress callback consults during one transfer: the abort hook and an
     /// upload's progress reporter. Remembers which of them stopped the transfer.
     private final class TransferMonitor {
-        let shouldAbort: (@Sendable () -> Bool)?
+        let shouldAbort: PVEClient.Hooks.Box<@Sendable () -> Bool>?
         let uploadProgress: ((TransferProgress) -> Bool)?
         var last: TransferProgress?
         private(set) var interrupted = false
 
-        init(shouldAbort: (@Sendable () -> Bool)?, uploadProgress: ((TransferProgress) -> Bool)?) {
+        init(shouldAbort: PVEClient.Hooks.Box<@Sendable () -> Bool>?, uploadProgress: ((TransferProgress) -> Bool)?) {
             self.shouldAbort = shouldAbort
             self.uploadProgress = uploadProgress
         }
@@ -195,7 +195,7 @@ final class CurlTransport: @unchecked Sendable {
 
         /// False stops the transfer.
         func proceed(_ progress: TransferProgress) -> Bool {
-            if let shouldAbort, shouldAbort() {
+            if let shouldAbort, shouldAbort.call() {
                 interrupted = true
                 return false
             }
