@@ -41,6 +41,9 @@ import PVESchema
         try shell.run("cd /nodes/pve1")
         #expect(values(shell, ["ls"], "") .contains("vms/"))
         #expect(values(shell, ["cd"], "1") == ["101"])
+        // `cd NAME` selects a guest from anywhere: names complete once a letter is typed.
+        #expect(values(shell, ["cd"], "web") == ["web01", "web02"])
+        #expect(values(shell, ["cd"], "v") == ["vms/"])
     }
 
     @Test func cacheServesRepeatedTabsFromOneFetchAndIsInvalidatedByMutations() throws {

@@ -40,6 +40,14 @@ import PVESchema
         #expect(shell.session.context.path == .node("pve1"))
     }
 
+    /// `ls` of a node that does not exist says so instead of printing an empty table.
+    @Test(arguments: ["ls /nodes/pve9", "ls /nodes/pve9/vms", "ls /nodes/pve9/cts", "ls /nodes/pve9/storage"])
+    func listingAMissingNodeNamesTheNodes(_ line: String) throws {
+        let shell = Shell()
+        let message = try #require(shell.failure(line))
+        #expect(message.contains("no node 'pve9' (nodes: pve1, pve2)"), "\(message)")
+    }
+
     @Test func lsVmsShowsAHumanisedGuestTable() throws {
         let shell = Shell()
         let out = try shell.run("ls /vms")

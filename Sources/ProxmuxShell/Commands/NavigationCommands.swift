@@ -76,10 +76,7 @@ enum NavigationCommands {
         // Names below the fixed tree are checked against the cluster (one request).
         switch path {
         case .node(let node), .nodeSection(let node, _):
-            let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources", [("type", "node")]))
-            guard snapshot.nodeNames.contains(node) else {
-                throw ShellError("no node '\(node)' (nodes: \(snapshot.nodeNames.joined(separator: ", ")))")
-            }
+            try Listing.requireNode(node, inv.api())
         case .guest(let node, let vmid):
             let guest = try inv.resolveGuest(String(vmid))
             guard guest.node == node else { throw ShellError("\(guest.label), not on \(node)") }

@@ -196,9 +196,14 @@ struct Completer {
             Completion(dirPart + name + (isDir ? "/" : ""), detail: detail, appendSpace: !isDir)
         }
         if dirPart.isEmpty, "..".hasPrefix(leaf), !leaf.isEmpty { out.append(Completion("../", appendSpace: false)) }
-        // `cd pve1` works from anywhere, so bare node names are offered too.
+        // `cd pve1` and `cd web01` work from anywhere, so bare node names are offered too, and guest
+        // names once a letter is typed (ids are offered as paths of their node).
         if dirPart.isEmpty, dir != .nodes {
             out += (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(leaf) }.map { Completion($0, detail: "node") }
+            if let first = leaf.first, !first.isNumber {
+                out += (snapshot()?.guests ?? []).filter { !$0.name.isEmpty && $0.name.hasPrefix(leaf) }
+                    .map { Completion($0.name, detail: "\($0.kind.short) \($0.vmid) \($0.status) on \($0.node)") }
+            }
         }
         return out
     }

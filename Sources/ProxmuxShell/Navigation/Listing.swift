@@ -28,7 +28,15 @@ enum Listing {
             (node == nil || all.value(row, key: nodeKey)?.string == node)
                 && (kind == nil || all.value(row, key: typeKey)?.string == kind?.rawValue)
         }
+        // An empty listing of a node may be a typo: say so rather than print an empty table.
+        if let node, selected.isEmpty { try requireNode(node, api) }
         return Table(columns: columns, rows: selected.sorted(byInteger: { selected.integer($0, key: vmidKey) ?? 0 }))
+    }
+
+    /// Fails with the cluster's node names unless `node` is one of them (one small request).
+    static func requireNode(_ node: String, _ api: APIBackend) throws {
+        let names = (try api.get("/cluster/resources", [("type", "node")]).array ?? []).compactMap { $0["node"]?.string }
+        guard names.contains(node) else { throw ShellError("no node '\(node)' (nodes: \(names.sorted().joined(separator: ", ")))") }
     }
 
     static func nodes(_ api: APIBackend, long: Bool) throws -> Table {
@@ -44,7 +52,10 @@ enum Listing {
 
     static func storages(_ api: APIBackend, node: String?, long: Bool) throws -> Table {
         var rows = try api.get("/cluster/resources", [("type", "storage")]).array ?? []
-        if let node { rows = rows.filter { $0["node"]?.string == node } }
+        if let node {
+            rows = rows.filter { $0["node"]?.string == node }
+            if rows.isEmpty { try requireNode(node, api) }
+        }
         rows = rows.map { row in
             let used = row["disk"]?.double ?? 0, total = row["maxdisk"]?.double ?? 0
             return row.setting("usage", to: total > 0 ? .double(used / total) : .null)
@@ -89,6 +100,7 @@ enum Listing {
             ]))
         case .nodes: return .table(try nodes(api(), long: long))
         case .node(let node):
+            try requireNode(node, api())
             return .table(names(VirtualPath.NodeSection.allCases.map { ($0.rawValue, nodeSectionHelp($0, node)) }))
         case .nodeSection(let node, let section):
             switch section {
