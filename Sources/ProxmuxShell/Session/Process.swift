@@ -32,8 +32,9 @@ public struct SpawnLauncher: ProcessLauncher {
 /// Reads yes/no answers from standard input (used when no line editor supplies its own).
 enum StandardInput {
     static func askYesNo(_ question: String) -> Bool {
+        // On stderr, like `rm -i`: stdout may be a pipe that expects only `-o json` output.
         let text = Array((question + " [y/N] ").utf8)
-        _ = text.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+        _ = text.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
         guard let line = readLine(strippingNewline: true) else { return false }
         let answer = line.trimmingCharacters(in: " \t").lowercased()
         return answer == "y" || answer == "yes"
