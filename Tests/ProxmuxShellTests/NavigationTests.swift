@@ -41,7 +41,8 @@ import PVESchema
     }
 
     /// `ls` of a node that does not exist says so instead of printing an empty table.
-    @Test(arguments: ["ls /nodes/pve9", "ls /nodes/pve9/vms", "ls /nodes/pve9/cts", "ls /nodes/pve9/storage"])
+    @Test(arguments: ["ls /nodes/pve9", "ls /nodes/pve9/vms", "ls /nodes/pve9/cts", "ls /nodes/pve9/storage",
+                      "ls /nodes/pve9/tasks", "ls /nodes/pve9/disks", "ls /nodes/pve9/network"])
     func listingAMissingNodeNamesTheNodes(_ line: String) throws {
         let shell = Shell()
         let message = try #require(shell.failure(line))

@@ -33,6 +33,18 @@ enum Listing {
         return Table(columns: columns, rows: selected.sorted(byInteger: { selected.integer($0, key: vmidKey) ?? 0 }))
     }
 
+    /// A read below `/nodes/NODE`; when it fails, a node that does not exist is named as the reason
+    /// (PVE itself answers with a hostname lookup error).
+    static func readingNode(_ node: String, _ api: () throws -> APIBackend, _ read: (APIBackend) throws -> JSON) throws -> JSON {
+        let backend = try api()
+        do {
+            return try read(backend)
+        } catch {
+            try requireNode(node, backend)
+            throw error
+        }
+    }
+
     /// Fails with the cluster's node names unless `node` is one of them (one small request).
     static func requireNode(_ node: String, _ api: APIBackend) throws {
         let names = (try api.get("/cluster/resources", [("type", "node")]).array ?? []).compactMap { $0["node"]?.string }
@@ -107,17 +119,18 @@ enum Listing {
             case .vms: return .table(try guests(api(), node: node, kind: nil, long: long))
             case .cts: return .table(try guests(api(), node: node, kind: .container, long: long))
             case .storage: return .table(try storages(api(), node: node, long: long))
-            case .tasks: return .table(tasks(try api().get("/nodes/\(node)/tasks")))
+            case .tasks: return .table(tasks(try readingNode(node, api) { try $0.get("/nodes/\(node)/tasks") }))
             case .disks:
                 return .table(Table(columns: [
                     .init("devpath", "device"), .init("type", "type"), .init("size", "size", format: .bytes),
                     .init("model", "model"), .init("used", "used"), .init("health", "health"),
-                ], rows: try api().get("/nodes/\(node)/disks/list").array ?? []))
+                ], rows: try readingNode(node, api) { try $0.get("/nodes/\(node)/disks/list") }.array ?? []))
             case .network:
                 return .table(Table(columns: [
                     .init("iface", "iface"), .init("type", "type"), .init("active", "active"), .init("cidr", "cidr"),
                     .init("gateway", "gateway"), .init("bridge_ports", "ports"), .init("autostart", "autostart"),
-                ], rows: (try api().get("/nodes/\(node)/network").array ?? []).sorted { ($0["iface"]?.string ?? "") < ($1["iface"]?.string ?? "") }))
+                ], rows: (try readingNode(node, api) { try $0.get("/nodes/\(node)/network") }.array ?? [])
+                    .sorted { ($0["iface"]?.string ?? "") < ($1["iface"]?.string ?? "") }))
             }
         case .guest(let node, let vmid):
             let guest = try TargetResolver(guests: ClusterSnapshot(resources: try api().get("/cluster/resources", [("type", "vm")])).guests).resolveOne(String(vmid))
