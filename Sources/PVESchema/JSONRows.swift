@@ -108,6 +108,7 @@ public struct JSONRows: Sendable {
         case other
     }
 
+    /// The value of indexed key number `key` in row `row`, read in place (see `Scalar`).
     public func scalar(_ row: Int, key: Int) -> Scalar {
         let span = index.values[Int(order[row]) * keys.count + key]
         guard span.start >= 0 else { return .absent }
