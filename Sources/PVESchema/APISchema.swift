@@ -394,18 +394,10 @@ public enum PercentDecoding {
         while let c = it.next() {
             if c == 0x2B, plusAsSpace { out.append(0x20); continue }
             guard c == 0x25 else { out.append(c); continue }
-            guard let h = it.next().flatMap(hexValue), let l = it.next().flatMap(hexValue) else { return nil }
+            guard let h = it.next().flatMap(HexDigit.value), let l = it.next().flatMap(HexDigit.value) else { return nil }
             out.append(h << 4 | l)
         }
         return String(validating: out, as: UTF8.self)
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
 }

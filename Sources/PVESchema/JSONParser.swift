@@ -231,7 +231,7 @@ struct JSONParser {
                     i += 1
                     guard i + 4 <= end else { index = i; throw error("short \\u escape") }
                     for _ in 0..<4 {
-                        guard JSONParser.hexDigit(text[i]) != nil else { index = i; throw error("invalid \\u escape") }
+                        guard HexDigit.value(text[i]) != nil else { index = i; throw error("invalid \\u escape") }
                         i += 1
                     }
                 default: index = i; throw error("invalid escape")
@@ -252,7 +252,7 @@ struct JSONParser {
         var i = 0
         func hex4(at position: Int) -> UInt32 {
             var value: UInt32 = 0
-            for k in position..<position + 4 { value = value << 4 | UInt32(hexDigit(content[k]) ?? 0) }
+            for k in position..<position + 4 { value = value << 4 | UInt32(HexDigit.value(content[k]) ?? 0) }
             return value
         }
         while i < content.count {
@@ -291,14 +291,6 @@ struct JSONParser {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func hexDigit(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
 
     /// A number's extent; `integer` is set when it is an integer of at most 18 digits.
     struct NumberToken {

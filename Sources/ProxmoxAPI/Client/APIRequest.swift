@@ -123,7 +123,7 @@ enum FormEncoding {
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "+") { bytes.append(0x20); continue }
             if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let high = hexValue(iterator[iterator.startIndex]), let low = hexValue(iterator[iterator.startIndex + 1]) {
+               let high = HexDigit.value(iterator[iterator.startIndex]), let low = HexDigit.value(iterator[iterator.startIndex + 1]) {
                 bytes.append(high << 4 | low)
                 iterator.removeFirst(2)
                 continue
@@ -137,12 +137,4 @@ enum FormEncoding {
         String(UnicodeScalar(nibble < 10 ? nibble + 48 : nibble + 55))
     }
 
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
-    }
 }

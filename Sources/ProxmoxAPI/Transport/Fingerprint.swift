@@ -1,3 +1,5 @@
+import PVESchema
+
 /// A certificate's SHA-256 fingerprint, as the PVE UI shows it (`AB:CD:...`, 32 bytes).
 public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
     public let bytes: [UInt8]
@@ -20,7 +22,7 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         out.reserveCapacity(32)
         var index = 0
         while index < 64 {
-            guard let high = FormEncoding.hexValue(hex[index]), let low = FormEncoding.hexValue(hex[index + 1]) else { return nil }
+            guard let high = HexDigit.value(hex[index]), let low = HexDigit.value(hex[index + 1]) else { return nil }
             out.append(high << 4 | low)
             index += 2
         }
