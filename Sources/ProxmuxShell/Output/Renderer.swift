@@ -22,7 +22,7 @@ public struct Renderer {
         case .nothing: return
         case .message(let text):
             // Messages are for people; under -o json/yaml they go to stderr to keep pipes clean.
-            console.line(text, to: format == .text ? .out : .err)
+            console.line(text, to: format.humanStream)
         case .table(let table):
             switch format {
             case .text: for piece in textPieces(table, inHalvesFrom: Renderer.halvesFrom) { console.write(bytes: piece) }
