@@ -4,7 +4,8 @@ import Glibc
 import Dispatch
 import PVESchema
 
-/// Turns a `CommandOutput` into text, JSON or YAML and writes it to the console in one piece.
+/// Turns a `CommandOutput` into text, JSON or YAML and writes it to the console in a few large
+/// writes (never line by line).
 public struct Renderer {
     public var format: ShellSettings.OutputFormat
     public var noHeader: Bool
