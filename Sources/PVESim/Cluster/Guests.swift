@@ -357,13 +357,7 @@ extension ClusterState {
         }
         if let hostname = sets["hostname"], kind == .qemu { throw .parameters(["hostname": "property is not defined in schema and the schema does not allow additional properties (\(hostname))"]) }
         var plan = try planDisks(sets, kind: kind, vmid: guest.vmid, node: guest.node, existing: guest.config)
-        for (key, value) in sets where key.hasPrefix("net") && Int(key.dropFirst(3)) != nil {
-            let normalized = normalizeNet(value, kind: kind, index: Int(key.dropFirst(3)) ?? 0)
-            if let bridge = Self.bridge(of: normalized), !bridgeExists(bridge, node: guest.node) {
-                throw .failed("bridge '\(bridge)' does not exist on node '\(guest.node)'")
-            }
-            plan.values[key] = normalized
-        }
+        for (key, value) in try normalizedNets(sets, kind: kind, node: guest.node) { plan.values[key] = value }
         // Everything is checked; apply.
         for volume in plan.volumes { addVolume(volume, node: guest.node) }
         for (key, value) in plan.values {
@@ -402,6 +396,19 @@ extension ClusterState {
         var n = 0
         while config["unused\(n)"] != nil { n += 1 }
         return "unused\(n)"
+    }
+
+    /// The `netN` entries of `values`, normalised (`normalizeNet`), each bridge checked to exist on `node`.
+    func normalizedNets(_ values: [String: String], kind: GuestKind, node: String) throws(SimError) -> [String: String] {
+        var nets: [String: String] = [:]
+        for (key, value) in values where key.hasPrefix("net") && Int(key.dropFirst(3)) != nil {
+            let normalized = normalizeNet(value, kind: kind, index: Int(key.dropFirst(3)) ?? 0)
+            if let bridge = Self.bridge(of: normalized), !bridgeExists(bridge, node: node) {
+                throw .failed("bridge '\(bridge)' does not exist on node '\(node)'")
+            }
+            nets[key] = normalized
+        }
+        return nets
     }
 
     /// Adds the MAC (and for containers the veth type) a new NIC gets.

@@ -47,13 +47,7 @@ extension ClusterState {
         if values["memory"] == nil { values["memory"] = "512" }
         if values["swap"] == nil { values["swap"] = "512" }
         var plan = try planDisks(values, kind: .lxc, vmid: vmid, node: node, existing: [:], action: action)
-        for (key, value) in plan.values where key.hasPrefix("net") && Int(key.dropFirst(3)) != nil {
-            let normalized = normalizeNet(value, kind: .lxc, index: Int(key.dropFirst(3)) ?? 0)
-            if let bridge = Self.bridge(of: normalized), !bridgeExists(bridge, node: node) {
-                throw .failed("bridge '\(bridge)' does not exist on node '\(node)'")
-            }
-            plan.values[key] = normalized
-        }
+        for (key, value) in try normalizedNets(plan.values, kind: .lxc, node: node) { plan.values[key] = value }
         var config = plan.values
         if config["hostname"] == nil { config["hostname"] = "CT\(vmid)" }
         config["lock"] = "create"

@@ -17,13 +17,7 @@ extension ClusterState {
         var values: [String: String] = [:]
         for (key, value) in call.params where !qemuCreateControlKeys.contains(key) { values[key] = value }
         var plan = try planDisks(values, kind: .qemu, vmid: vmid, node: node, existing: [:])
-        for (key, value) in plan.values where key.hasPrefix("net") && Int(key.dropFirst(3)) != nil {
-            let normalized = normalizeNet(value, kind: .qemu, index: Int(key.dropFirst(3)) ?? 0)
-            if let bridge = Self.bridge(of: normalized), !bridgeExists(bridge, node: node) {
-                throw .failed("bridge '\(bridge)' does not exist on node '\(node)'")
-            }
-            plan.values[key] = normalized
-        }
+        for (key, value) in try normalizedNets(plan.values, kind: .qemu, node: node) { plan.values[key] = value }
         var config = plan.values
         config["smbios1"] = "uuid=\(Seed.uuid(self))"
         config["vmgenid"] = Seed.uuid(self)
