@@ -24,6 +24,13 @@ public struct JSONRows: Sendable {
         var rowEnds: [Int32] = []
         /// `keys.count` spans per row, in key order.
         var values: [ValueSpan] = []
+
+        /// Forgets the rows after the first `rows` (a row cut off by the end of the text so far).
+        mutating func truncate(toRows rows: Int, width: Int) {
+            rowStarts.removeSubrange(rows...)
+            rowEnds.removeSubrange(min(rows, rowEnds.count)...)
+            values.removeSubrange((rows * width)...)
+        }
     }
 
     /// A value's bytes; `start` is -1 when the row lacks the key. Strings remember whether they
@@ -41,33 +48,12 @@ public struct JSONRows: Sendable {
     /// array itself when `member` is nil. Anything other than an array there gives no rows, as a
     /// `null` `data` does. The whole text is checked as `JSON.parse` would check it.
     public init(parsing text: [UInt8], member: String? = nil, keys: [String]) throws {
-        var index = Index()
-        // PVE rows are over 100 bytes; reserving for that many spares the regrowth copies (pages
-        // reserved but never written cost nothing).
-        index.values.reserveCapacity(text.count / 100 * max(1, keys.count))
-        var unique: [String] = []
-        for key in keys where !unique.contains(key) { unique.append(key) }
-        let keys = unique
-        var matcher = KeyMatcher(keys: keys)
-        try text.withUnsafeBufferPointer { bytes in
-            guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "text larger than 2 GiB") }
-            var parser = JSONParser(bytes: bytes)
-            parser.skipWhitespace()
-            if let member {
-                let name = PackedKey(Array(member.utf8))
-                try JSONRows.walkMembers(&parser, depth: 0) { key, parser in
-                    if name.matches(key, in: bytes), index.rowStarts.isEmpty {
-                        try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, into: &index)
-                    } else {
-                        try parser.skipValue(depth: 1)
-                    }
-                }
-            } else {
-                try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, into: &index)
-            }
-            parser.skipWhitespace()
-            guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
-        }
+        var builder = Builder(member: member, keys: keys)
+        builder.text = text
+        self = try builder.finish()
+    }
+
+    private init(keys: [String], text: [UInt8], index: Index) {
         self.keys = keys
         self.text = text
         self.order = Array(0..<Int32(index.rowStarts.count))
@@ -236,6 +222,173 @@ public struct JSONRows: Sendable {
 
     // MARK: Indexing
 
+    /// Indexes an answer while it arrives: each chunk's complete rows are indexed at once, so a big
+    /// listing is mostly indexed by the time its last byte is in (the wait for the network hides
+    /// the work). `finish` checks what is left as strictly as `JSONRows(parsing:)` checks a whole
+    /// text, which is one `finish` on the complete text.
+    public struct Builder: Sendable {
+        /// The answer so far.
+        public fileprivate(set) var text: [UInt8] = []
+        private let member: String?
+        private let keys: [String]
+        private var matcher: KeyMatcher
+        private var index = Index()
+        private var progress = Progress.opening
+
+        private enum Progress {
+            /// The array has not opened yet in the text so far.
+            case opening
+            /// The rows before `next` are indexed and another row starts there (after `[` or `,`);
+            /// the next attempt waits for the text to reach `retryAt` (a row cut off by the end of a
+            /// chunk is scanned again, so a long one is retried only after twice as much text).
+            case rows(next: Int, retryAt: Int)
+            /// All rows are indexed; the array's `]` is at `closing`.
+            case closed(at: Int)
+            /// Not shaped as `{"member":[row,...` or malformed after the rows before `next`: `finish`
+            /// checks the rest (everything when `next` is nil).
+            case deferred(next: Int?)
+        }
+
+        public init(member: String?, keys: [String]) {
+            var unique: [String] = []
+            for key in keys where !unique.contains(key) { unique.append(key) }
+            self.member = member
+            self.keys = unique
+            matcher = KeyMatcher(keys: unique)
+        }
+
+        /// Room for an answer of `length` bytes (the announced length) and its index: growing a
+        /// multi-megabyte text and index by doubling would copy them several times over.
+        public mutating func reserveCapacity(_ length: Int) {
+            text.reserveCapacity(length)
+            // PVE rows are over 100 bytes; pages reserved but never written cost nothing.
+            index.values.reserveCapacity(length / 100 * max(1, keys.count))
+            index.rowStarts.reserveCapacity(length / 100)
+            index.rowEnds.reserveCapacity(length / 100)
+        }
+
+        /// How many rows are indexed so far.
+        public var rowsIndexed: Int { index.rowStarts.count }
+
+        /// Starts over (the server sent a new status line, e.g. after `100 Continue`).
+        public mutating func reset() {
+            self = Builder(member: member, keys: keys)
+        }
+
+        /// Adds the next chunk of the answer and indexes the rows it completes.
+        public mutating func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+            text.append(contentsOf: chunk)
+            if case .opening = progress { progress = openingProgress() }
+            guard case .rows(let next, let retryAt) = progress, text.count >= retryAt else { return }
+            progress = indexArrivedRows(from: next)
+        }
+
+        /// Where the array opens, once the text so far shows it.
+        private func openingProgress() -> Progress {
+            text.withUnsafeBufferPointer { bytes in
+                var p = JSONParser(bytes: bytes)
+                do {
+                    p.skipWhitespace()
+                    if let member {
+                        guard p.index < bytes.count else { return .opening }
+                        guard bytes[p.index] == UInt8(ascii: "{") else { return .deferred(next: nil) }
+                        p.index += 1
+                        p.skipWhitespace()
+                        let key = try p.skipKey()
+                        guard PackedKey(Array(member.utf8)).matches(key, in: bytes) else { return .deferred(next: nil) }
+                    }
+                    guard p.index < bytes.count else { return .opening }
+                    guard bytes[p.index] == UInt8(ascii: "[") else { return .deferred(next: nil) }
+                    p.index += 1
+                    p.skipWhitespace()
+                    guard p.index < bytes.count else { return .opening }
+                    // An empty array is left to `finish`, which reads small texts whole.
+                    return bytes[p.index] == UInt8(ascii: "]") ? .deferred(next: nil) : .rows(next: p.index, retryAt: 0)
+                } catch {
+                    return Builder.isCutOff(error, in: bytes) ? .opening : .deferred(next: nil)
+                }
+            }
+        }
+
+        /// Indexes the complete rows from `next` on; a row the text so far cuts off is forgotten
+        /// and read again when more text has come.
+        private mutating func indexArrivedRows(from next: Int) -> Progress {
+            let text = self.text  // shares the buffer: `index` and `matcher` change while it is read
+            let depth = member == nil ? 0 : 1
+            return text.withUnsafeBufferPointer { bytes in
+                var p = JSONParser(bytes: bytes, at: next)
+                while true {
+                    let rowStart = p.index, rowsBefore = index.rowStarts.count
+                    do {
+                        try JSONRows.indexRow(&p, depth: depth, matcher: &matcher, into: &index)
+                        p.skipWhitespace()
+                        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: ",") {
+                            p.index += 1
+                            continue
+                        }
+                        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "]") { return .closed(at: p.index) }
+                        index.truncate(toRows: rowsBefore, width: keys.count)
+                        if p.index < bytes.count { return .deferred(next: rowStart) }
+                    } catch {
+                        index.truncate(toRows: rowsBefore, width: keys.count)
+                        guard Builder.isCutOff(error, in: bytes) else { return .deferred(next: rowStart) }
+                    }
+                    return .rows(next: rowStart, retryAt: bytes.count + (bytes.count - rowStart))
+                }
+            }
+        }
+
+        /// Whether a scan failed only because the text so far ends (within a literal or escape).
+        private static func isCutOff(_ error: any Error, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let error = error as? JSONParseError else { return false }
+            return error.offset >= bytes.count - 8
+        }
+
+        /// The rows of the complete text, which is checked to the end as `JSON.parse` checks it.
+        public consuming func finish() throws -> JSONRows {
+            let text = self.text
+            let keys = self.keys
+            var index = self.index
+            var matcher = self.matcher
+            let member = self.member
+            let depth = member == nil ? 0 : 1
+            try text.withUnsafeBufferPointer { bytes in
+                guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "text larger than 2 GiB") }
+                var parser: JSONParser
+                switch progress {
+                case .opening, .deferred(next: nil):
+                    parser = JSONParser(bytes: bytes)
+                    parser.skipWhitespace()
+                    guard let member else {
+                        try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, into: &index)
+                        break
+                    }
+                    let name = PackedKey(Array(member.utf8))
+                    var found = false
+                    try JSONRows.walkMembers(&parser, depth: 0) { key, parser in
+                        // A repeated member keeps its first value, as `JSON`'s subscript does.
+                        if !found, name.matches(key, in: bytes) {
+                            found = true
+                            try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, into: &index)
+                        } else {
+                            try parser.skipValue(depth: 1)
+                        }
+                    }
+                case .rows(let next, _), .deferred(let next?):
+                    parser = JSONParser(bytes: bytes, at: next)
+                    try JSONRows.indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
+                    if member != nil { try JSONRows.walkMembers(&parser, after: 0) { _, parser in try parser.skipValue(depth: 1) } }
+                case .closed(let closing):
+                    parser = JSONParser(bytes: bytes, at: closing + 1)
+                    if member != nil { try JSONRows.walkMembers(&parser, after: 0) { _, parser in try parser.skipValue(depth: 1) } }
+                }
+                parser.skipWhitespace()
+                guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
+            }
+            return JSONRows(keys: keys, text: text, index: index)
+        }
+    }
+
     /// Calls `body` for each member of the object at the parser's position, with the member's key
     /// token and the parser standing at its value; `body` must move past the value.
     private static func walkMembers(_ parser: inout JSONParser, depth: Int,
@@ -251,16 +404,30 @@ public struct JSONRows: Sendable {
             parser.skipWhitespace()
             let key = try parser.skipKey()
             try body(key, &parser)
-            parser.skipWhitespace()
-            guard parser.index < parser.bytes.count else { throw parser.error("unterminated object") }
-            if parser.bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
-            if parser.bytes[parser.index] == UInt8(ascii: "}") { parser.index += 1; return }
-            throw parser.error("expected ',' or '}'")
+            guard try endOfMember(&parser) else { return }
         }
     }
 
-    /// Indexes the array at the parser's position (anything else is skipped: no rows). One loop
-    /// with the parser in a local, no closures: this runs once per byte of a 3 MB answer.
+    /// The members after one whose value the parser has just passed, to the object's `}`.
+    private static func walkMembers(_ parser: inout JSONParser, after depth: Int,
+                                    _ body: (JSONParser.StringToken, inout JSONParser) throws -> Void) throws {
+        while try endOfMember(&parser) {
+            parser.skipWhitespace()
+            let key = try parser.skipKey()
+            try body(key, &parser)
+        }
+    }
+
+    /// Past the `,` (true: another member follows) or the `}` (false) after a member's value.
+    private static func endOfMember(_ parser: inout JSONParser) throws -> Bool {
+        parser.skipWhitespace()
+        guard parser.index < parser.bytes.count else { throw parser.error("unterminated object") }
+        if parser.bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; return true }
+        if parser.bytes[parser.index] == UInt8(ascii: "}") { parser.index += 1; return false }
+        throw parser.error("expected ',' or '}'")
+    }
+
+    /// Indexes the array at the parser's position (anything else is skipped: no rows).
     private static func indexArray(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
         let bytes = parser.bytes
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "[") else {
@@ -274,65 +441,72 @@ public struct JSONRows: Sendable {
     }
 
     /// Indexes rows from the parser's position (the first row) until the array's `]`, consumed.
-    /// One loop with the parser in a local and no closures: this runs once per byte of a 3 MB answer.
     private static func indexRows(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+        let bytes = parser.bytes
+        while true {
+            try indexRow(&parser, depth: depth, matcher: &matcher, into: &index)
+            parser.skipWhitespace()
+            guard parser.index < bytes.count else { throw parser.error("unterminated array") }
+            if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
+            if bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
+            throw parser.error("expected ',' or ']'")
+        }
+    }
+
+    /// Indexes the row at the parser's position (after whitespace) and moves past it. One loop
+    /// with the parser in a local and no closures: this runs once per byte of a 3 MB answer.
+    @inline(__always)
+    private static func indexRow(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
         let bytes = parser.bytes
         var p = parser
         defer { parser.index = p.index }
         let width = matcher.count
-        while true {
+        p.skipWhitespace()
+        index.rowStarts.append(Int32(p.index))
+        let base = index.values.count
+        index.values.append(contentsOf: repeatElement(ValueSpan(), count: width))
+        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "{") {
+            p.index += 1
             p.skipWhitespace()
-            index.rowStarts.append(Int32(p.index))
-            let base = index.values.count
-            index.values.append(contentsOf: repeatElement(ValueSpan(), count: width))
-            if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "{") {
+            if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "}") {
                 p.index += 1
-                p.skipWhitespace()
-                if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "}") {
-                    p.index += 1
-                } else {
-                    var ordinal = 0
-                    while true {
-                        p.skipWhitespace()
-                        let key = try p.skipKey()
-                        let start = p.index
-                        // A repeated key keeps its first value, as `JSON`'s subscript does.
-                        if let k = matcher.index(of: key, at: ordinal, in: bytes), index.values[base + k].start < 0 {
-                            var escaped = false
-                            if start < bytes.count, bytes[start] == UInt8(ascii: "\"") {
-                                escaped = try p.scanString().escaped
-                            } else {
-                                try p.skipValue(depth: depth + 2)
-                            }
-                            index.values[base + k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+            } else {
+                var ordinal = 0
+                while true {
+                    p.skipWhitespace()
+                    let key = try p.skipKey()
+                    let start = p.index
+                    // A repeated key keeps its first value, as `JSON`'s subscript does.
+                    if let k = matcher.index(of: key, at: ordinal, in: bytes), index.values[base + k].start < 0 {
+                        var escaped = false
+                        if start < bytes.count, bytes[start] == UInt8(ascii: "\"") {
+                            escaped = try p.scanString().escaped
                         } else {
                             try p.skipValue(depth: depth + 2)
                         }
-                        ordinal += 1
-                        p.skipWhitespace()
-                        guard p.index < bytes.count else { throw p.error("unterminated object") }
-                        if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
-                        if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
-                        throw p.error("expected ',' or '}'")
+                        index.values[base + k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                    } else {
+                        try p.skipValue(depth: depth + 2)
                     }
+                    ordinal += 1
+                    p.skipWhitespace()
+                    guard p.index < bytes.count else { throw p.error("unterminated object") }
+                    if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
+                    if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
+                    throw p.error("expected ',' or '}'")
                 }
-            } else {
-                try p.skipValue(depth: depth + 1)  // not an object: a row without values
             }
-            index.rowEnds.append(Int32(p.index))
-            p.skipWhitespace()
-            guard p.index < bytes.count else { throw p.error("unterminated array") }
-            if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
-            if bytes[p.index] == UInt8(ascii: "]") { p.index += 1; return }
-            throw p.error("expected ',' or ']'")
+        } else {
+            try p.skipValue(depth: depth + 1)  // not an object: a row without values
         }
+        index.rowEnds.append(Int32(p.index))
     }
 }
 
 /// Finds which wanted key a row's key is. Rows of one listing repeat their keys in one order, so
 /// the answer for the key at each position of the previous row is tried first: one comparison
 /// per key instead of one per wanted key.
-private struct KeyMatcher {
+private struct KeyMatcher: Sendable {
     private let wanted: [PackedKey]
     /// Per position in the previous row: that key's words (nil when long or escaped) and which
     /// wanted key it was (-1: none).
@@ -364,7 +538,7 @@ private struct KeyMatcher {
 
 /// A key's UTF-8 bytes, with keys of up to 15 bytes (PVE's) also held as two words so that
 /// comparing them against a row's keys costs two integer comparisons.
-private struct PackedKey {
+private struct PackedKey: Sendable {
     let bytes: [UInt8]
     let words: (UInt64, UInt64)?
 

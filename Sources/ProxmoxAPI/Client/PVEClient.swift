@@ -134,11 +134,11 @@ public final class PVEClient: Sendable {
     public func rows(_ path: String, query: [(String, String)] = [], keys: [String]) throws(APIError) -> JSONRows {
         let request = APIRequest(.get, path, params: query)
         let response = try withTransport { transport throws(APIError) in
-            try self.exchange(request, on: transport)
+            try self.exchange(request, on: transport, indexing: JSONRows.Builder(member: "data", keys: keys))
         }
-        if response.body.isEmpty { return JSONRows([], keys: keys) }
+        guard let rows = response.rows, !response.body.isEmpty else { return JSONRows([], keys: keys) }
         do {
-            return try JSONRows(parsing: response.body, member: "data", keys: keys)
+            return try rows.finish()
         } catch {
             throw Self.undecodable(response.body, request: request, error: error)
         }
@@ -184,7 +184,8 @@ public final class PVEClient: Sendable {
     }
 
     /// One request with retries, ticket handling and trust-on-first-use; returns a 2xx answer.
-    func exchange(_ request: APIRequest, on transport: CurlTransport) throws(APIError) -> HTTPResponse {
+    /// `indexing`: see `CurlTransport.perform`.
+    func exchange(_ request: APIRequest, on transport: CurlTransport, indexing: JSONRows.Builder? = nil) throws(APIError) -> HTTPResponse {
         let attempts = request.method == .get ? Self.retryDelays.count + 1 : 1
         var attempt = 0
         var reauthenticated = false
@@ -192,7 +193,7 @@ public final class PVEClient: Sendable {
             attempt += 1
             do throws(APIError) {
                 try ensureTicket(on: transport)
-                let response = try performOnce(request, on: transport)
+                let response = try performOnce(request, on: transport, indexing: indexing)
                 if response.status == 401, case .password = settings.credentials, !reauthenticated {
                     // Ticket expired or revoked: log in again once, then retry once.
                     reauthenticated = true
@@ -215,12 +216,12 @@ public final class PVEClient: Sendable {
     }
 
     /// Sends exactly once (plus one resend after the user accepts an unknown certificate).
-    func performOnce(_ request: APIRequest, on transport: CurlTransport) throws(APIError) -> HTTPResponse {
+    func performOnce(_ request: APIRequest, on transport: CurlTransport, indexing: JSONRows.Builder? = nil) throws(APIError) -> HTTPResponse {
         let (url, body) = urlAndBody(request, base: transport.endpoint.apiBase)
         let headers = authHeaders(for: request.method)
         let send = { () throws(APIError) -> HTTPResponse in
             try self.traced(request) { () throws(APIError) -> HTTPResponse in
-                try transport.perform(method: request.method, url: url, headers: headers, body: body)
+                try transport.perform(method: request.method, url: url, headers: headers, body: body, indexing: indexing)
             }
         }
         do {

@@ -1,4 +1,5 @@
 import CCurlShim
+import PVESchema
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,6 +9,8 @@ struct HTTPResponse {
     var status: Int = 0
     var reason: String = ""
     var body: [UInt8] = []
+    /// The rows of a listing, indexed while its body arrived (requests sent with `indexing:`).
+    var rows: JSONRows.Builder?
 }
 
 /// A POST/PUT body and its content type.
@@ -119,8 +122,10 @@ final class CurlTransport: @unchecked Sendable {
     // MARK: Requests
 
     /// Sends one request (`body` for POST/PUT). Throws only for transport failures: HTTP error
-    /// statuses are returned for the caller to interpret.
-    func perform(method: HTTPMethod, url: String, headers: [String], body: RequestBody?) throws(APIError) -> HTTPResponse {
+    /// statuses are returned for the caller to interpret. With `indexing`, the answer's rows are
+    /// indexed by a copy of that builder while the body arrives (`HTTPResponse.rows`).
+    func perform(method: HTTPMethod, url: String, headers: [String], body: RequestBody?,
+                 indexing: JSONRows.Builder? = nil) throws(APIError) -> HTTPResponse {
         var allHeaders = headers
         allHeaders.append("Expect:")
         switch method {
@@ -140,7 +145,7 @@ final class CurlTransport: @unchecked Sendable {
                 pmx_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil)
             }
         }
-        return try run(url: url, headers: allHeaders, uploadProgress: nil)
+        return try run(url: url, headers: allHeaders, indexing: indexing, uploadProgress: nil)
     }
 
     /// Multipart POST streamed from `filePath`: text `fields` first, then the file part named
@@ -175,7 +180,7 @@ final class CurlTransport: @unchecked Sendable {
         pmx_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         pmx_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(timeout)))
 
-        return try run(url: url, headers: headers + ["Expect:"], uploadProgress: progress)
+        return try run(url: url, headers: headers + ["Expect:"], indexing: nil, uploadProgress: progress)
     }
 
     /// What libcurl's progress callback consults during one transfer: the abort hook and an
@@ -205,25 +210,52 @@ final class CurlTransport: @unchecked Sendable {
         }
     }
 
-    /// Collects the status line and body of one transfer.
+    /// Collects the status line and body of one transfer (into `rows` when indexing).
     private final class Collector {
         var response = HTTPResponse()
         let handle: UnsafeMutableRawPointer
+        private var sized = false
 
-        init(handle: UnsafeMutableRawPointer) { self.handle = handle }
+        init(handle: UnsafeMutableRawPointer, indexing: JSONRows.Builder?) {
+            self.handle = handle
+            response.rows = indexing
+        }
+
+        func receive(_ chunk: UnsafeBufferPointer<UInt8>) {
+            if !sized { reserveAnnouncedLength() }
+            if response.rows != nil {
+                response.rows?.append(chunk)
+            } else {
+                response.body.append(contentsOf: chunk)
+            }
+        }
+
+        /// A new status line (after `100 Continue`): what came before was not the answer.
+        func restart() {
+            response.body.removeAll(keepingCapacity: true)
+            response.rows?.reset()
+        }
+
+        /// The body as one text (an indexed answer's shares the builder's buffer).
+        func complete() -> HTTPResponse {
+            if let rows = response.rows { response.body = rows.text }
+            return response
+        }
 
         /// Sizes the body for the announced length on the first chunk: growing a multi-megabyte
         /// listing by doubling would copy it several times over (an encoded answer is longer once
         /// decoded, so its length is only a start).
-        func reserveAnnouncedLength() {
+        private func reserveAnnouncedLength() {
+            sized = true
             var length: curl_off_t = -1
-            if pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 {
-                response.body.reserveCapacity(Int(min(length, 1 << 30)))
-            }
+            guard pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 else { return }
+            let capacity = Int(min(length, 1 << 30))
+            if response.rows != nil { response.rows?.reserveCapacity(capacity) } else { response.body.reserveCapacity(capacity) }
         }
     }
 
-    private func run(url: String, headers: [String], uploadProgress: ((TransferProgress) -> Bool)?) throws(APIError) -> HTTPResponse {
+    private func run(url: String, headers: [String], indexing: JSONRows.Builder?,
+                     uploadProgress: ((TransferProgress) -> Bool)?) throws(APIError) -> HTTPResponse {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
@@ -231,15 +263,14 @@ final class CurlTransport: @unchecked Sendable {
         defer { pmx_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil) }
         pmx_setopt_string(handle, CURLOPT_URL, url)
 
-        let collector = Collector(handle: handle)
+        let collector = Collector(handle: handle, indexing: indexing)
         let userdata = Unmanaged.passUnretained(collector).toOpaque()
         pmx_setopt_write_callback(handle, { buffer, size, count, userdata in
             guard let buffer, let userdata else { return 0 }
             let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
-            if collector.response.body.capacity == 0 { collector.reserveAnnouncedLength() }
             buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                collector.response.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                collector.receive(UnsafeBufferPointer(start: $0, count: length))
             }
             return length
         }, userdata)
@@ -248,7 +279,9 @@ final class CurlTransport: @unchecked Sendable {
             let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
             let length = size * count
             buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
-                CurlTransport.parseHeaderLine(UnsafeBufferPointer(start: $0, count: length), into: &collector.response)
+                if CurlTransport.parseHeaderLine(UnsafeBufferPointer(start: $0, count: length), into: &collector.response) {
+                    collector.restart()
+                }
             }
             return length
         }, userdata)
@@ -276,19 +309,20 @@ final class CurlTransport: @unchecked Sendable {
         var status = 0
         pmx_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         if status != 0 { collector.response.status = status }
-        return collector.response
+        return collector.complete()
     }
 
-    /// Keeps the last status line (after `100 Continue` comes the real one).
-    static func parseHeaderLine(_ line: UnsafeBufferPointer<UInt8>, into response: inout HTTPResponse) {
+    /// Keeps the last status line (after `100 Continue` comes the real one); true for a status line.
+    @discardableResult
+    static func parseHeaderLine(_ line: UnsafeBufferPointer<UInt8>, into response: inout HTTPResponse) -> Bool {
         guard line.count > 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"),
-              line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/") else { return }
+              line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/") else { return false }
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        guard parts.count >= 2, let status = Int(parts[1]) else { return }
+        guard parts.count >= 2, let status = Int(parts[1]) else { return false }
         response.status = status
         response.reason = parts.count == 3 ? String(parts[2]) : ""
-        response.body.removeAll(keepingCapacity: true)
+        return true
     }
 
     private func transportError(_ code: CURLcode) -> APIError {
