@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers import in one direction only:
 //   proxmux -> ProxmuxShell -> ProxmoxAPI -> PVESchema, CCurlShim
-//   pve-sim -> PVESim -> PVESchema, SwiftNIO
+//   pve-sim -> PVESim -> PVESchema, CZlibShim, SwiftNIO
 // The proxmux binary never links the simulator.
 let package = Package(
     name: "proxmux",
@@ -28,6 +28,11 @@ let package = Package(
             name: "CEditLineShim",
             linkerSettings: [.linkedLibrary("edit")]
         ),
+        // gzip for the simulator's answers (pveproxy compresses what clients accept).
+        .target(
+            name: "CZlibShim",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
         // The contract: JSON values and the official PVE schema subset with its validator.
         .target(name: "PVESchema"),
         .target(name: "ProxmoxAPI", dependencies: ["CCurlShim", "PVESchema"]),
@@ -36,6 +41,7 @@ let package = Package(
             name: "PVESim",
             dependencies: [
                 "PVESchema",
+                "CZlibShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -5,6 +5,7 @@ import Testing
     @Test func defaultsMatchARealNode() throws {
         let parsed = try SimCommandLine.parse([])
         #expect(parsed.port == 8006 && parsed.tls && parsed.guests == 0 && !parsed.verbose)
+        #expect(parsed.simulatorOptions.compression)
         #expect(parsed.simulatorOptions.ticketLifetime == .seconds(7200))
         #expect(parsed.simulatorOptions.host == "127.0.0.1")
     }
@@ -13,11 +14,12 @@ import Testing
         let parsed = try SimCommandLine.parse([
             "--port", "0", "--http", "--guests", "10000", "--task-seconds", "0.5", "--latency-ms=20", "--error-rate", "0.1",
             "--drop-rate", "0.05", "--unreachable", "pve2,pve3", "--ticket-lifetime", "60", "--verbose", "--print-credentials",
+            "--no-compression",
         ])
         #expect(parsed.port == 0 && !parsed.tls && parsed.guests == 10_000 && parsed.taskSeconds == 0.5)
         #expect(parsed.faults == FaultSettings(latencyMs: 20, errorRate: 0.1, dropRate: 0.05, unreachableNodes: ["pve2", "pve3"]))
         #expect(parsed.ticketLifetimeSeconds == 60 && parsed.verbose && parsed.printCredentials)
-        #expect(parsed.simulatorOptions.tls == false)
+        #expect(parsed.simulatorOptions.tls == false && parsed.simulatorOptions.compression == false)
     }
 
     @Test(arguments: [

@@ -39,6 +39,11 @@ final class APIFront: Sendable {
         func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1
         }
+
+        /// Whether `Accept-Encoding` names gzip (pveproxy looks for the word, ignoring q-values).
+        var acceptsGzip: Bool {
+            header("accept-encoding")?.lowercased().contains("gzip") ?? false
+        }
     }
 
     /// A request accepted at head time, waiting for its body.

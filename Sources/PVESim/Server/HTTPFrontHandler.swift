@@ -138,11 +138,14 @@ final class HTTPFrontHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ reply: APIFront.Reply, head: APIFront.Head, keepAlive: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        var buffer = context.channel.allocator.buffer(capacity: reply.body.count)
-        buffer.writeBytes(reply.body)
+        let compressed = front.options.compression && head.acceptsGzip ? Gzip.compressed(reply.body) : nil
+        let body = compressed ?? reply.body
+        var buffer = context.channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
         var headers = HTTPHeaders()
-        headers.reserveCapacity(6)
+        headers.reserveCapacity(7)
         headers.add(name: "Content-Type", value: "application/json;charset=UTF-8")
+        if compressed != nil { headers.add(name: "Content-Encoding", value: "gzip") }
         headers.add(name: "Content-Length", value: String(buffer.readableBytes))
         headers.add(name: "Cache-Control", value: "max-age=0")
         headers.add(name: "Server", value: "pve-api-daemon/3.0")

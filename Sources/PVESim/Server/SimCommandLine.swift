@@ -9,6 +9,8 @@ public struct SimCommandLine: Sendable, Equatable {
     public var faults = FaultSettings()
     public var ticketLifetimeSeconds = 7200
     public var verbose = false
+    /// gzip answers for clients that accept it (pveproxy's default); `--no-compression` is `COMPRESSION=0`.
+    public var compression = true
     public var showHelp = false
     /// Print the built-in API token as shell assignments (for the demo and benchmark scripts).
     public var printCredentials = false
@@ -29,6 +31,8 @@ public struct SimCommandLine: Sendable, Equatable {
           --drop-rate F         close this fraction (0-1) of connections without answering
           --unreachable N1,N2   answer requests for these nodes with 596
           --ticket-lifetime S   login ticket lifetime in seconds (default 7200)
+          --no-compression      never gzip answers (pveproxy's COMPRESSION=0; by default answers
+                                over 1 KiB are gzipped for clients that accept it)
           --verbose             log each request (method, path, status, time) to stderr
           --print-credentials   print the built-in root API token as shell assignments and exit
           --help                show this help
@@ -39,7 +43,8 @@ public struct SimCommandLine: Sendable, Equatable {
 
     /// The simulator options these flags describe.
     public var simulatorOptions: SimulatorOptions {
-        SimulatorOptions(port: port, tls: tls, ticketLifetime: .seconds(ticketLifetimeSeconds), faults: faults, verbose: verbose)
+        SimulatorOptions(port: port, tls: tls, ticketLifetime: .seconds(ticketLifetimeSeconds), faults: faults, verbose: verbose,
+                         compression: compression)
     }
 
     /// Parses arguments (without the program name).
@@ -85,11 +90,12 @@ public struct SimCommandLine: Sendable, Equatable {
                 result.faults.unreachableNodes = Set(nodes)
             case "--ticket-lifetime": result.ticketLifetimeSeconds = try int(1...86_400 * 7)
             case "--verbose", "-v": result.verbose = true
+            case "--no-compression": result.compression = false
             case "--help", "-h": result.showHelp = true
             case "--print-credentials": result.printCredentials = true
             default: throw .unknownFlag(flag)
             }
-            if inlineValue != nil, ["--http", "--verbose", "--help", "--print-credentials"].contains(name) { throw .unexpectedValue(name) }
+            if inlineValue != nil, ["--http", "--verbose", "--no-compression", "--help", "--print-credentials"].contains(name) { throw .unexpectedValue(name) }
         }
         return result
     }

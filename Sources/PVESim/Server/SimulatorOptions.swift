@@ -16,6 +16,9 @@ public struct SimulatorOptions: Sendable {
     public var faults: FaultSettings
     /// Log one line per request to stderr (method, path, status, time; never secrets).
     public var verbose: Bool
+    /// gzip answers over 1 KiB for clients that accept it, as pveproxy does unless
+    /// `/etc/default/pveproxy` says `COMPRESSION=0`.
+    public var compression: Bool
     /// Event-loop threads; defaults to the number of cores.
     public var threads: Int
     /// Largest non-upload request body accepted (uploads are streamed and not limited).
@@ -23,7 +26,7 @@ public struct SimulatorOptions: Sendable {
 
     public init(port: Int = 8006, host: String = "127.0.0.1", tls: Bool = true,
                 ticketLifetime: Duration = .seconds(7200), failedLoginDelay: Duration = .milliseconds(200),
-                faults: FaultSettings = FaultSettings(), verbose: Bool = false,
+                faults: FaultSettings = FaultSettings(), verbose: Bool = false, compression: Bool = true,
                 threads: Int = System.coreCount, maxBodyBytes: Int = 16 << 20) {
         self.port = port
         self.host = host
@@ -32,6 +35,7 @@ public struct SimulatorOptions: Sendable {
         self.failedLoginDelay = failedLoginDelay
         self.faults = faults
         self.verbose = verbose
+        self.compression = compression
         self.threads = threads
         self.maxBodyBytes = maxBodyBytes
     }
