@@ -307,6 +307,22 @@ struct ClientIntegrationTests {
         for secret in ["rootpw", "ci-secret", ticket.value, ticket.csrfToken] { #expect(!text.contains(secret)) }
     }
 
+    /// The transport reads the status line and whether the body is compressed (to size the
+    /// buffer for the decoded answer, not the compressed one).
+    @Test func headerLinesGiveTheStatusAndTheEncoding() {
+        var response = HTTPResponse()
+        func feed(_ line: String) -> Bool {
+            Array(line.utf8).withUnsafeBufferPointer { CurlTransport.parseHeaderLine($0, into: &response) }
+        }
+        #expect(feed("HTTP/1.1 100 Continue\r\n"))
+        #expect(feed("HTTP/1.1 200 OK\r\n") && response.status == 200 && response.reason == "OK")
+        #expect(!feed("Content-Encoding: gzip\r\n") && response.isEncoded)
+        #expect(!feed("Content-Length: 550452\r\n") && response.isEncoded)
+        #expect(feed("HTTP/1.1 401 authentication failure\r\n") && !response.isEncoded)
+        #expect(response.reason == "authentication failure")
+        #expect(!feed("content-encoding: identity\r\n") && !response.isEncoded)
+    }
+
     @Test func resourcesInOneCall() throws {
         let harness = try SimHarness()
         let rows = try PVEClient(settings: harness.tokenSettings()).resources()

@@ -11,6 +11,8 @@ struct HTTPResponse {
     var body: [UInt8] = []
     /// The rows of a listing, indexed while its body arrived (requests sent with `indexing:`).
     var rows: JSONRows.Builder?
+    /// The server compressed the body (`Content-Encoding`; libcurl decodes it).
+    var isEncoded = false
 }
 
 /// A POST/PUT body and its content type.
@@ -243,13 +245,15 @@ final class CurlTransport: @unchecked Sendable {
         }
 
         /// Sizes the body for the announced length on the first chunk: growing a multi-megabyte
-        /// listing by doubling would copy it several times over (an encoded answer is longer once
-        /// decoded, so its length is only a start).
+        /// listing by doubling would copy it several times over, and fault in every copy. A gzipped
+        /// answer announces its compressed length: PVE's JSON shrinks about six times (a 3.2 MB
+        /// resources listing is sent as 0.55 MB), so eight times that is reserved; pages reserved
+        /// but never written cost nothing.
         private func reserveAnnouncedLength() {
             sized = true
             var length: curl_off_t = -1
             guard pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 else { return }
-            let capacity = Int(min(length, 1 << 30))
+            let capacity = Int(min(response.isEncoded ? length * 8 : length, 1 << 30))
             if response.rows != nil { response.rows?.reserveCapacity(capacity) } else { response.body.reserveCapacity(capacity) }
         }
     }
@@ -312,11 +316,19 @@ final class CurlTransport: @unchecked Sendable {
         return collector.complete()
     }
 
-    /// Keeps the last status line (after `100 Continue` comes the real one); true for a status line.
+    /// Keeps the last status line (after `100 Continue` comes the real one) and whether the body
+    /// is encoded; true for a status line.
     @discardableResult
     static func parseHeaderLine(_ line: UnsafeBufferPointer<UInt8>, into response: inout HTTPResponse) -> Bool {
+        let encodingName = "content-encoding:".utf8
+        if line.count > encodingName.count, zip(line, encodingName).allSatisfy({ $0 | 0x20 == $1 }) {
+            let value = String(decoding: line.dropFirst(encodingName.count), as: UTF8.self).trimmingWhitespace().lowercased()
+            response.isEncoded = !value.isEmpty && value != "identity"
+            return false
+        }
         guard line.count > 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"),
               line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/") else { return false }
+        response.isEncoded = false
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard parts.count >= 2, let status = Int(parts[1]) else { return false }
