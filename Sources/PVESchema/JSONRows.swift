@@ -27,9 +27,9 @@ public struct JSONRows: Sendable {
 
         /// Forgets the rows after the first `rows` (a row cut off by the end of the text so far).
         mutating func truncate(toRows rows: Int, width: Int) {
-            rowStarts.removeSubrange(rows...)
+            rowStarts.removeSubrange(min(rows, rowStarts.count)...)
             rowEnds.removeSubrange(min(rows, rowEnds.count)...)
-            values.removeSubrange((rows * width)...)
+            values.removeSubrange(min(rows * width, values.count)...)
         }
     }
 
@@ -453,18 +453,30 @@ public struct JSONRows: Sendable {
         }
     }
 
-    /// Indexes the row at the parser's position (after whitespace) and moves past it. One loop
-    /// with the parser in a local and no closures: this runs once per byte of a 3 MB answer.
+    /// Indexes the row at the parser's position (after whitespace) and moves past it; a row that
+    /// fails adds nothing. One loop with the parser in a local: this runs once per byte of a 3 MB
+    /// answer. The row's values collect in a small stack buffer and join the index in one append.
     @inline(__always)
     private static func indexRow(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+        try withUnsafeTemporaryAllocation(of: ValueSpan.self, capacity: max(1, matcher.count)) { slots in
+            let spans = UnsafeMutableBufferPointer(rebasing: slots[0..<matcher.count])
+            spans.initialize(repeating: ValueSpan())
+            let (start, end) = try scanRow(&parser, depth: depth, matcher: &matcher, into: spans)
+            index.rowStarts.append(Int32(start))
+            index.values.append(contentsOf: spans)
+            index.rowEnds.append(Int32(end))
+        }
+    }
+
+    /// `indexRow`'s scan: fills `spans` and returns where the row starts and ends.
+    @inline(__always)
+    private static func scanRow(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher,
+                                into spans: UnsafeMutableBufferPointer<ValueSpan>) throws -> (Int, Int) {
         let bytes = parser.bytes
         var p = parser
         defer { parser.index = p.index }
-        let width = matcher.count
         p.skipWhitespace()
-        index.rowStarts.append(Int32(p.index))
-        let base = index.values.count
-        index.values.append(contentsOf: repeatElement(ValueSpan(), count: width))
+        let rowStart = p.index
         if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "{") {
             p.index += 1
             p.skipWhitespace()
@@ -477,14 +489,15 @@ public struct JSONRows: Sendable {
                     let key = try p.skipKey()
                     let start = p.index
                     // A repeated key keeps its first value, as `JSON`'s subscript does.
-                    if let k = matcher.index(of: key, at: ordinal, in: bytes), index.values[base + k].start < 0 {
+                    let k = matcher.index(of: key, at: ordinal, in: bytes)
+                    if k >= 0, spans[k].start < 0 {
                         var escaped = false
                         if start < bytes.count, bytes[start] == UInt8(ascii: "\"") {
                             escaped = try p.scanString().escaped
                         } else {
                             try p.skipValue(depth: depth + 2)
                         }
-                        index.values[base + k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                        spans[k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
                     } else {
                         try p.skipValue(depth: depth + 2)
                     }
@@ -499,7 +512,7 @@ public struct JSONRows: Sendable {
         } else {
             try p.skipValue(depth: depth + 1)  // not an object: a row without values
         }
-        index.rowEnds.append(Int32(p.index))
+        return (rowStart, p.index)
     }
 }
 
@@ -508,29 +521,30 @@ public struct JSONRows: Sendable {
 /// per key instead of one per wanted key.
 private struct KeyMatcher: Sendable {
     private let wanted: [PackedKey]
-    /// Per position in the previous row: that key's words (nil when long or escaped) and which
-    /// wanted key it was (-1: none).
-    private var seenWords: [(UInt64, UInt64)?] = []
-    private var seenIndex: [Int] = []
+    /// Per position in the previous row: that key's words and which wanted key it was (-1: none).
+    private var seen: [(words: (UInt64, UInt64), index: Int)] = []
 
     init(keys: [String]) { wanted = keys.map { PackedKey(Array($0.utf8)) } }
 
     var count: Int { wanted.count }
 
+    /// Which wanted key `key` is (-1: none).
     @inline(__always)
-    mutating func index(of key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int? {
+    mutating func index(of key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int {
         let words = PackedKey.words(of: key, in: text)
-        if ordinal < seenWords.count, let words, let previous = seenWords[ordinal], words == previous {
-            let index = seenIndex[ordinal]
-            return index >= 0 ? index : nil
-        }
-        let index = wanted.firstIndex { $0.matches(words, key, in: text) }
-        if ordinal < seenWords.count {
-            seenWords[ordinal] = words
-            seenIndex[ordinal] = index ?? -1
-        } else if ordinal == seenWords.count {
-            seenWords.append(words)
-            seenIndex.append(index ?? -1)
+        if ordinal < seen.count, words != PackedKey.unpacked, seen[ordinal].words == words { return seen[ordinal].index }
+        return lookUp(key, words: words, at: ordinal, in: text)
+    }
+
+    /// A key not at the position the previous row had it: compared with every wanted key.
+    @inline(never)
+    private mutating func lookUp(_ key: JSONParser.StringToken, words: (UInt64, UInt64), at ordinal: Int,
+                                 in text: UnsafeBufferPointer<UInt8>) -> Int {
+        let index = wanted.firstIndex { $0.matches(words, key, in: text) } ?? -1
+        if ordinal < seen.count {
+            seen[ordinal] = (words, index)
+        } else if ordinal == seen.count {
+            seen.append((words, index))
         }
         return index
     }
@@ -540,18 +554,22 @@ private struct KeyMatcher: Sendable {
 /// comparing them against a row's keys costs two integer comparisons.
 private struct PackedKey: Sendable {
     let bytes: [UInt8]
-    let words: (UInt64, UInt64)?
+    /// `unpacked` for a key too long to pack.
+    let words: (UInt64, UInt64)
+
+    /// The words of no key: a packed key's last byte is its length, at most 15.
+    static let unpacked: (UInt64, UInt64) = (0, .max)
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
         words = bytes.withUnsafeBufferPointer { PackedKey.pack($0) }
     }
 
-    /// The words of an unescaped key token (nil for long or escaped keys).
+    /// The words of an unescaped key token (`unpacked` for long or escaped keys).
     @inline(__always)
-    static func words(of key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+    static func words(of key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
         let count = key.end - key.start
-        guard !key.escaped, count <= 15 else { return nil }
+        guard !key.escaped, count <= 15 else { return unpacked }
         guard key.start + 16 <= text.count, let base = text.baseAddress else {
             return pack(UnsafeBufferPointer(rebasing: text[key.start..<key.end]))
         }
@@ -563,9 +581,9 @@ private struct PackedKey: Sendable {
     }
 
     @inline(__always)
-    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
         let count = bytes.count
-        guard count <= 15 else { return nil }
+        guard count <= 15 else { return unpacked }
         guard let base = bytes.baseAddress else { return (0, UInt64(count) << 56) }
         var words: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &words) { raw in
@@ -576,8 +594,8 @@ private struct PackedKey: Sendable {
     }
 
     /// Whether the key token spells this key; `tokenWords` are the token's own `words(of:in:)`.
-    func matches(_ tokenWords: (UInt64, UInt64)?, _ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if let mine = words, let theirs = tokenWords { return mine == theirs }
+    func matches(_ tokenWords: (UInt64, UInt64), _ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> Bool {
+        if words != PackedKey.unpacked, tokenWords != PackedKey.unpacked { return words == tokenWords }
         return matches(key, in: text)
     }
 
