@@ -314,13 +314,19 @@ struct ClientIntegrationTests {
         func feed(_ line: String) -> Bool {
             Array(line.utf8).withUnsafeBufferPointer { CurlTransport.parseHeaderLine($0, into: &response) }
         }
-        #expect(feed("HTTP/1.1 100 Continue\r\n"))
-        #expect(feed("HTTP/1.1 200 OK\r\n") && response.status == 200 && response.reason == "OK")
-        #expect(!feed("Content-Encoding: gzip\r\n") && response.isEncoded)
-        #expect(!feed("Content-Length: 550452\r\n") && response.isEncoded)
-        #expect(feed("HTTP/1.1 401 authentication failure\r\n") && !response.isEncoded)
-        #expect(response.reason == "authentication failure")
-        #expect(!feed("content-encoding: identity\r\n") && !response.isEncoded)
+        // Each line is fed before the expectations read `response` (they must not feed it themselves).
+        let continued = feed("HTTP/1.1 100 Continue\r\n")
+        #expect(continued)
+        let ok = feed("HTTP/1.1 200 OK\r\n")
+        #expect(ok && response.status == 200 && response.reason == "OK" && !response.isEncoded)
+        let encoding = feed("Content-Encoding: gzip\r\n")
+        #expect(!encoding && response.isEncoded)
+        let length = feed("Content-Length: 550452\r\n")
+        #expect(!length && response.isEncoded)
+        let unauthorized = feed("HTTP/1.1 401 authentication failure\r\n")
+        #expect(unauthorized && !response.isEncoded && response.reason == "authentication failure")
+        let identity = feed("content-encoding: identity\r\n")
+        #expect(!identity && !response.isEncoded)
     }
 
     @Test func resourcesInOneCall() throws {

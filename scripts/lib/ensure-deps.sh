@@ -1,7 +1,7 @@
 # Sourced by the set-up scripts: installs the Debian packages proxmux needs when they are missing.
 # Needs root or sudo; on a machine that already has them it does nothing.
 ensure_deps() {
-    local needed=(libedit-dev libcurl4-openssl-dev libssl-dev tmux curl "$@")
+    local needed=(libedit-dev libcurl4-openssl-dev libssl-dev zlib1g-dev tmux curl "$@")
     local missing=()
     for pkg in "${needed[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
