@@ -4,7 +4,9 @@ import Glibc
 
 /// Buffered writer for standard output and standard error. Everything the shell prints goes
 /// through one of these, so output can be captured in tests and large tables are written in
-/// a few system calls instead of one per line.
+/// a few system calls instead of one per line. It also owns the one line drawn in place (a
+/// progress bar): any other output first erases it, so text never lands in the middle of it; the
+/// progress display draws it again at its next update, below that text.
 public final class Console {
     public enum Stream { case out, err }
 
@@ -16,6 +18,9 @@ public final class Console {
     /// Standard output is a terminal.
     public let isTerminal: Bool
     private let errIsTerminal: Bool
+    /// The stream whose current line was drawn in place and not ended yet.
+    private var inPlace: Stream?
+    private static let eraseLine = "\r\u{1B}[2K"
 
     public init(outFD: Int32 = 1, errFD: Int32 = 2) {
         self.outFD = outFD
@@ -38,6 +43,26 @@ public final class Console {
     public var capturedOutput: (out: String, err: String) { flush(); return captured ?? ("", "") }
 
     public func write(_ text: String, to stream: Stream = .out) {
+        eraseInPlace()
+        emit(text, to: stream)
+    }
+
+    /// Draws `text` over the current line of `stream` (a terminal), without ending the line.
+    public func showInPlace(_ text: String, on stream: Stream) {
+        emit(Console.eraseLine + text, to: stream)
+        flush()
+        inPlace = stream
+    }
+
+    /// Erases the line drawn in place, if one is showing.
+    public func eraseInPlace() {
+        guard let stream = inPlace else { return }
+        inPlace = nil
+        emit(Console.eraseLine, to: stream)
+        flush()
+    }
+
+    private func emit(_ text: String, to stream: Stream) {
         if captured != nil {
             if stream == .out { captured!.out += text } else { flush(); captured!.err += text }
             return
@@ -54,6 +79,7 @@ public final class Console {
 
     /// UTF-8 bytes to standard output (large renderings are built as bytes, not Strings).
     public func write(bytes: [UInt8]) {
+        eraseInPlace()
         if captured != nil {
             captured?.out += String(decoding: bytes, as: UTF8.self)
             return

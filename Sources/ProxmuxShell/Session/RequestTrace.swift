@@ -1,12 +1,15 @@
 import ProxmoxAPI
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `--debug` / `set debug on` trace: one line per API request on stderr, e.g.
 /// `debug: GET /cluster/resources?type=vm -> 200 OK (12 ms, 3456 bytes)`. The client redacts
 /// secrets before a line gets here and never traces headers (tokens, cookies, CSRF).
 ///
-/// Lines arrive from any thread (bulk workers each have a client), so they go through a thread-safe
-/// writer instead of the session's single-threaded `Console`.
+/// Lines arrive from any thread (bulk workers each have a client), so the writer must be
+/// thread-safe; a session's own writer is `Session.traceWriter`.
 public final class RequestTrace: Sendable {
     private let enabled = Atomic<Bool>(false)
     private let write: @Sendable (String) -> Void
@@ -36,4 +39,30 @@ extension Session {
         client.shouldAbort = { [interrupt] in interrupt.isRaised }
         client.trace = { [requestTrace] line in requestTrace.record(line) }
     }
+
+    /// Where the session's trace lines go. From the session's own thread, through its console:
+    /// after the output it still holds for stdout, and erasing a progress line drawn in place (a
+    /// task wait polls while its bar is showing). From other threads (bulk workers), which must
+    /// not touch the console, straight to stderr.
+    func traceWriter() -> @Sendable (String) -> Void {
+        let owner = OwningThread(self)
+        return { line in
+            if let session = owner.sessionOnOwningThread {
+                session.console.line(line, to: .err)
+            } else {
+                StandardError.write(line)
+            }
+        }
+    }
+}
+
+/// The session a trace writer belongs to and the thread that runs it; the session is only
+/// touched on that thread (hence `@unchecked`).
+private final class OwningThread: @unchecked Sendable {
+    private weak var session: Session?
+    private let thread = pthread_self()
+
+    init(_ session: Session) { self.session = session }
+
+    var sessionOnOwningThread: Session? { pthread_equal(pthread_self(), thread) != 0 ? session : nil }
 }

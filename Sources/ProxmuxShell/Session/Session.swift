@@ -16,8 +16,9 @@ public final class Session {
     /// Raised by Ctrl-C. Long-running command code (task waits, `sleep`) polls `isRaised` and
     /// stops waiting; the loop clears it before each command.
     public let interrupt = InterruptFlag()
-    /// Where `--debug` sends one line per API request; on while `settings.debug` is. Replace it
-    /// before the first connection to collect the lines elsewhere (tests).
+    /// Where `--debug` sends one line per API request (stderr, through the console: see
+    /// `traceWriter`); on while `settings.debug` is. Replace it before the first connection to
+    /// collect the lines elsewhere (tests).
     public var requestTrace = RequestTrace() {
         didSet { requestTrace.isOn = settings.debug }
     }
@@ -57,6 +58,7 @@ public final class Session {
         self.settings = settings
         self.console = Console()
         self.profileName = "default"
+        requestTrace = RequestTrace(write: traceWriter())
         requestTrace.isOn = settings.debug
     }
 
@@ -66,6 +68,7 @@ public final class Session {
         self.console = console
         self.profileName = profileName
         self.connect = connect
+        requestTrace = RequestTrace(write: traceWriter())
         requestTrace.isOn = settings.debug
     }
 

@@ -28,7 +28,6 @@ public final class ProgressDisplay {
 
     private var latest = ProgressSample()
     private var spinnerFrame = 0
-    private var drewLine = false
     /// Non-terminal pacing.
     private var lastPrintedDecile = -1
     private var lastPrintTime: Double
@@ -83,11 +82,7 @@ public final class ProgressDisplay {
 
     /// Removes the in-place line so the next output starts on a clean line.
     public func finish() {
-        if terminal && drewLine {
-            console.write("\r\u{1B}[2K", to: stream)
-            console.flush()
-        }
-        drewLine = false
+        if terminal { console.eraseInPlace() }
     }
 
     /// The text of the status line as it would be drawn now (without terminal control codes).
@@ -121,9 +116,7 @@ public final class ProgressDisplay {
 
     private func render(at time: Double) {
         if terminal {
-            console.write("\r\u{1B}[2K" + statusText(at: time), to: stream)
-            console.flush()
-            drewLine = true
+            console.showInPlace(statusText(at: time), on: stream)
             return
         }
         // Plain output: a line per 10 % step, or every 5 s when nothing else is printed.
