@@ -78,11 +78,12 @@ final class TmuxShell {
     let socket = "pmx-lang-test-\(UInt32.random(in: 0...UInt32.max))"
     let home: String
 
-    init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil) throws {
+    /// - Parameter stdoutFile: a file in `home` that takes the binary's stdout instead of the pane.
+    init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil, stdoutFile: String? = nil) throws {
         home = try TempDirectory.make()
         if let editrc { try TempDirectory.write(editrc, to: home + "/.editrc") }
         // -u NO_COLOR: the runner may export it; colour is decided by `extraEnvironment` alone.
-        let command = "env -u NO_COLOR HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path); echo EXIT=$?; sleep 60"
+        let command = "env -u NO_COLOR HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path) \(stdoutFile.map { "> \(home)/\($0)" } ?? ""); echo EXIT=$?; sleep 60"
         // The tmux server daemonises and keeps inherited descriptors: give it no pipes to hold.
         try tmux(["new-session", "-d", "-x", "120", "-y", "30", command], capture: false)
         try waitFor { $0.contains("pmx ") }
@@ -155,6 +156,22 @@ struct TerminalTests {
         // Ctrl-D leaves cleanly on a fresh line.
         try t.send("C-d")
         try t.waitForLine("EXIT=0")
+    }
+
+    /// With stdout redirected, the prompt and the typed line stay on the terminal (stderr) and the
+    /// file gets only what the commands print.
+    @Test func promptsStayOnTheTerminalWhenStdoutIsRedirected() throws {
+        let file = "stdout.txt"
+        let t = try TmuxShell(stdoutFile: file)
+        try t.type("echo into the file")
+        try t.send("Enter")
+        try t.waitFor("second prompt") { $0.split(separator: "\n").filter { $0.hasPrefix("pmx ") }.count == 2 }
+        #expect(try t.screen().contains("> echo into the file"))
+        #expect(try !t.lines.contains("into the file"))
+        try t.send("C-d")
+        try t.waitForLine("EXIT=0")
+        let text = try String(contentsOfFile: t.home + "/" + file, encoding: .utf8)
+        #expect(text == "into the file\n")
     }
 
     @Test func tabCompletesAndLists() throws {

@@ -48,9 +48,12 @@ public final class LibeditReader: LineReader {
         self.console = console
         self.interrupt = interrupt
         self.historyFile = historyFile
-        // libedit wants FILE streams; give it duplicates so closing them leaves 0/1/2 open.
+        // libedit wants FILE streams; give it duplicates so closing them leaves 0/1/2 open. The
+        // prompt and the echo of what is typed (wizard questions too) go to the terminal: stdout,
+        // or stderr when stdout is redirected, as bash does, so `proxmux -o json > out.json`
+        // still shows its prompts and the file gets only the output.
         let input = fdopen(dup(0), "r")
-        let output = fdopen(dup(1), "w")
+        let output = fdopen(dup(LibeditReader.terminalOutput), "w")
         let errors = fdopen(dup(2), "w")
         streams = [input, output, errors].compactMap { $0 }
         guard let input, let output, let errors, let el = el_init(programName, input, output, errors) else { return }
@@ -74,6 +77,9 @@ public final class LibeditReader: LineReader {
     }
 
     deinit { close() }
+
+    /// The descriptor prompts and echo are written to (see `init`).
+    static var terminalOutput: Int32 { isatty(1) == 1 || isatty(2) != 1 ? 1 : 2 }
 
     /// Saves the history and releases libedit. Safe to call twice.
     public func close() {
@@ -119,13 +125,15 @@ public final class LibeditReader: LineReader {
         interrupt.clear()
         var count: Int32 = 0
         let line = el_gets(el, &count)
+        // What ends the edited line belongs with the prompt, on the terminal.
+        let terminal: Console.Stream = LibeditReader.terminalOutput == 1 ? .out : .err
         if interrupt.consume() {
-            console.write("^C\n")
+            console.write("^C\n", to: terminal)
             console.flush()
             return .interrupted
         }
         guard let line, count > 0 else {
-            console.write("\n") // Ctrl-D: leave the terminal on a fresh line
+            console.write("\n", to: terminal) // Ctrl-D: leave the terminal on a fresh line
             console.flush()
             return .endOfInput
         }
