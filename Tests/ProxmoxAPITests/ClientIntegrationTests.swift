@@ -242,6 +242,23 @@ struct ClientIntegrationTests {
         #expect(harness.cluster.requests.filter { $0.method == "POST" }.count == 1, "POST sent exactly once")
     }
 
+    /// A listing (indexed while it arrives) is retried like any read, and a failed one keeps the
+    /// server's words (the error body comes from the indexing builder's text).
+    @Test func listingsAreRetriedAndFailWithTheServersMessage() throws {
+        let harness = try SimHarness()
+        let client = PVEClient(settings: harness.tokenSettings())
+        harness.cluster.failNext([SimError(status: 503, reason: "busy")])
+        let rows = try client.rows("/cluster/resources", keys: ["id"])
+        #expect((0..<rows.count).compactMap { rows.value($0, key: 0)?.string } == ["qemu/100", "lxc/200", "node/pve1"])
+        harness.cluster.failNext(Array(repeating: SimError(status: 500, reason: "simulated fault"), count: 10))
+        #expect {
+            try client.rows("/cluster/resources", keys: ["id"])
+        } throws: { error in
+            guard let error = error as? APIError else { return false }
+            return error.status == 500 && error.message.contains("simulated fault")
+        }
+    }
+
     @Test func getRetriedAfterDroppedConnectionsPostNot() throws {
         let harness = try SimHarness()
         let client = PVEClient(settings: harness.tokenSettings())
