@@ -40,9 +40,10 @@ final class APIFront: Sendable {
             headers.first { $0.0.lowercased() == name }?.1
         }
 
-        /// Whether `Accept-Encoding` names gzip (pveproxy looks for the word, ignoring q-values).
+        /// Whether `Accept-Encoding` names gzip: pveproxy matches `/gzip/` in it, case-sensitively,
+        /// without looking at q-values.
         var acceptsGzip: Bool {
-            header("accept-encoding")?.lowercased().contains("gzip") ?? false
+            header("accept-encoding")?.contains("gzip") ?? false
         }
     }
 

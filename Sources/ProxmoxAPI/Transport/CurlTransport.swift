@@ -234,6 +234,7 @@ final class CurlTransport: @unchecked Sendable {
 
         /// A new status line (after `100 Continue`): what came before was not the answer.
         func restart() {
+            sized = false
             response.body.removeAll(keepingCapacity: true)
             response.rows?.reset()
         }
