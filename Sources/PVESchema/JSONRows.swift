@@ -377,10 +377,10 @@ public struct JSONRows: Sendable {
                 case .rows(let next, _), .deferred(let next?):
                     parser = JSONParser(bytes: bytes, at: next)
                     try JSONRows.indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
-                    if member != nil { try JSONRows.walkMembers(&parser, after: 0) { _, parser in try parser.skipValue(depth: 1) } }
+                    if member != nil { try JSONRows.skipMembersAfterRows(&parser) }
                 case .closed(let closing):
                     parser = JSONParser(bytes: bytes, at: closing + 1)
-                    if member != nil { try JSONRows.walkMembers(&parser, after: 0) { _, parser in try parser.skipValue(depth: 1) } }
+                    if member != nil { try JSONRows.skipMembersAfterRows(&parser) }
                 }
                 parser.skipWhitespace()
                 guard parser.index == bytes.count else { throw parser.error("unexpected trailing characters") }
@@ -408,13 +408,13 @@ public struct JSONRows: Sendable {
         }
     }
 
-    /// The members after one whose value the parser has just passed, to the object's `}`.
-    private static func walkMembers(_ parser: inout JSONParser, after depth: Int,
-                                    _ body: (JSONParser.StringToken, inout JSONParser) throws -> Void) throws {
+    /// Checks and skips the members after the rows' array, to the top-level object's `}` (a
+    /// repeated rows member among them is not read: the first one counts).
+    private static func skipMembersAfterRows(_ parser: inout JSONParser) throws {
         while try endOfMember(&parser) {
             parser.skipWhitespace()
-            let key = try parser.skipKey()
-            try body(key, &parser)
+            _ = try parser.skipKey()
+            try parser.skipValue(depth: 1)
         }
     }
 

@@ -82,7 +82,7 @@ public final class ProgressDisplay {
 
     /// Removes the in-place line so the next output starts on a clean line.
     public func finish() {
-        if terminal { console.eraseInPlace() }
+        console.eraseInPlace()
     }
 
     /// The text of the status line as it would be drawn now (without terminal control codes).
