@@ -177,7 +177,7 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expect("true")
         case UInt8(ascii: "f"): try expect("false")
         case UInt8(ascii: "n"): try expect("null")
-        default: _ = try scanNumber(reading: false)
+        default: try skipNumber()
         }
     }
 
@@ -299,52 +299,52 @@ struct JSONParser {
         let integer: Int64?
     }
 
-    /// Moves past `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros are tolerated);
-    /// without `reading` (skipping) the integer is not computed.
-    @inline(__always)
-    mutating func scanNumber(reading: Bool = true) throws -> NumberToken {
-        let text = bytes.baseAddress!, end = bytes.count
+    /// Reads the number at `index`: `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros
+    /// are tolerated), checked as `skipNumber` checks it.
+    mutating func scanNumber() throws -> NumberToken {
         let start = index
-        var i = index
-        let negative = i < end && text[i] == UInt8(ascii: "-")
+        try skipNumber()
+        let text = bytes.baseAddress!
+        var i = start
+        let negative = text[i] == UInt8(ascii: "-")
         if negative { i += 1 }
         var magnitude: UInt64 = 0
         var digits = 0
-        if !reading {
-            // Skipping: count digits eight at a time.
-            while i + 8 <= end {
-                let run = Word.digitRun(at: text + i)
-                i += run
-                digits += run
-                if run < 8 { break }
-            }
-        }
-        while i < end, text[i] &- 0x30 < 10 {
+        while i < index, text[i] &- 0x30 < 10 {
             // 18 digits always fit in an Int64; longer integers are read from their text.
-            if reading, digits < 18 { magnitude = magnitude &* 10 &+ UInt64(text[i] &- 0x30) }
+            if digits < 18 { magnitude = magnitude &* 10 &+ UInt64(text[i] &- 0x30) }
             digits += 1
             i += 1
         }
-        guard digits > 0 else { throw error("unexpected character") }
-        var isInteger = true
+        let isInteger = i == index
+        let integer = isInteger && digits <= 18 ? (negative ? -Int64(magnitude) : Int64(magnitude)) : nil
+        return NumberToken(start: start, isInteger: isInteger, integer: integer)
+    }
+
+    /// Moves past the number at `index` without reading its value (most numbers of a listing are
+    /// never shown); digits are counted eight at a time.
+    @inline(__always)
+    mutating func skipNumber() throws {
+        let text = bytes.baseAddress!, end = bytes.count
+        var i = index
+        if i < end, text[i] == UInt8(ascii: "-") { i += 1 }
+        var first = i
+        i = Word.digitsEnd(text, from: i, to: end)
+        guard i > first else { throw error("unexpected character") }
         if i < end, text[i] == UInt8(ascii: ".") {
-            isInteger = false
             i += 1
-            let first = i
-            while i < end, text[i] &- 0x30 < 10 { i += 1 }
+            first = i
+            i = Word.digitsEnd(text, from: i, to: end)
             guard i > first else { index = i; throw error("expected a digit after '.'") }
         }
         if i < end, text[i] | 0x20 == UInt8(ascii: "e") {
-            isInteger = false
             i += 1
             if i < end, text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-") { i += 1 }
-            let first = i
-            while i < end, text[i] &- 0x30 < 10 { i += 1 }
+            first = i
+            i = Word.digitsEnd(text, from: i, to: end)
             guard i > first else { index = i; throw error("expected a digit in the exponent") }
         }
         index = i
-        let integer = reading && isInteger && digits <= 18 ? (negative ? -Int64(magnitude) : Int64(magnitude)) : nil
-        return NumberToken(start: start, isInteger: isInteger, integer: integer)
     }
 }
 
@@ -368,6 +368,19 @@ enum Word {
         let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
         let flags = ((quote &- ones) | (backslash &- ones) | (word &- ones &* 0x20)) & ~word & highs
         return flags == 0 ? 8 : flags.trailingZeroBitCount / 8
+    }
+
+    /// Where the run of ASCII digits from `start` ends (at most at `end`).
+    @inline(__always)
+    static func digitsEnd(_ text: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i + 8 <= end {
+            let run = digitRun(at: text + i)
+            i += run
+            if run < 8 { return i }
+        }
+        while i < end, text[i] &- 0x30 < 10 { i += 1 }
+        return i
     }
 
     /// Leading ASCII digits (8 when all are).

@@ -486,20 +486,29 @@ public struct JSONRows: Sendable {
                 var ordinal = 0
                 while true {
                     p.skipWhitespace()
-                    let key = try p.skipKey()
+                    let k: Int
+                    let predicted = matcher.predicted(at: ordinal, in: bytes, from: p.index)
+                    if predicted.length > 0 {
+                        p.index += predicted.length
+                        p.skipWhitespace()
+                        k = predicted.key
+                    } else {
+                        k = matcher.learn(try p.skipKey(), at: ordinal, in: bytes)
+                    }
                     let start = p.index
                     // A repeated key keeps its first value, as `JSON`'s subscript does.
-                    let k = matcher.index(of: key, at: ordinal, in: bytes)
-                    if k >= 0, spans[k].start < 0 {
-                        var escaped = false
-                        if start < bytes.count, bytes[start] == UInt8(ascii: "\"") {
-                            escaped = try p.scanString().escaped
-                        } else {
-                            try p.skipValue(depth: depth + 2)
-                        }
-                        spans[k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                    // Numbers and strings, nearly every value, are scanned without `skipValue`'s dispatch.
+                    var escaped = false
+                    let first = start < bytes.count ? bytes[start] : 0
+                    if first == UInt8(ascii: "\"") {
+                        escaped = try p.scanString().escaped
+                    } else if first &- 0x30 < 10 || first == UInt8(ascii: "-") {
+                        try p.skipNumber()
                     } else {
                         try p.skipValue(depth: depth + 2)
+                    }
+                    if k >= 0, spans[k].start < 0 {
+                        spans[k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
                     }
                     ordinal += 1
                     p.skipWhitespace()
@@ -517,34 +526,58 @@ public struct JSONRows: Sendable {
 }
 
 /// Finds which wanted key a row's key is. Rows of one listing repeat their keys in one order, so
-/// the answer for the key at each position of the previous row is tried first: one comparison
-/// per key instead of one per wanted key.
+/// the bytes `"key":` found at each position of the previous row are compared first, sixteen at a
+/// time: a match is that key, already checked as a string (no quote, backslash or control
+/// character inside), and needs no scanning or lookup. Any other key is scanned and looked up.
 private struct KeyMatcher: Sendable {
     private let wanted: [PackedKey]
-    /// Per position in the previous row: that key's words and which wanted key it was (-1: none).
-    private var seen: [(words: (UInt64, UInt64), index: Int)] = []
+    /// Per position in the previous row: its key's bytes with quotes and colon (when they fit
+    /// sixteen bytes; `length` 0 otherwise) and which wanted key it was (-1: none).
+    private var seen: [Prediction] = []
+
+    struct Prediction: Sendable {
+        var pattern: (UInt64, UInt64) = (0, 0)
+        var mask: (UInt64, UInt64) = (0, 0)
+        var length = 0
+        var key = -1
+    }
 
     init(keys: [String]) { wanted = keys.map { PackedKey(Array($0.utf8)) } }
 
     var count: Int { wanted.count }
 
-    /// Which wanted key `key` is (-1: none).
+    /// The previous row's key at `ordinal`, when the text at `position` repeats it (`length` 0: no).
     @inline(__always)
-    mutating func index(of key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int {
-        let words = PackedKey.words(of: key, in: text)
-        if ordinal < seen.count, words != PackedKey.unpacked, seen[ordinal].words == words { return seen[ordinal].index }
-        return lookUp(key, words: words, at: ordinal, in: text)
+    func predicted(at ordinal: Int, in text: UnsafeBufferPointer<UInt8>, from position: Int) -> (length: Int, key: Int) {
+        guard ordinal < seen.count, position + 16 <= text.count, let base = text.baseAddress else { return (0, -1) }
+        let guess = seen[ordinal]
+        let low = Word.load(base + position), high = Word.load(base + position + 8)
+        guard (low ^ guess.pattern.0) & guess.mask.0 == 0, (high ^ guess.pattern.1) & guess.mask.1 == 0, guess.length > 0 else {
+            return (0, -1)
+        }
+        return (guess.length, guess.key)
     }
 
-    /// A key not at the position the previous row had it: compared with every wanted key.
+    /// Which wanted key the scanned `key` is (-1: none); remembers it as the prediction for
+    /// `ordinal` when its bytes `"key":` fit in sixteen.
     @inline(never)
-    private mutating func lookUp(_ key: JSONParser.StringToken, words: (UInt64, UInt64), at ordinal: Int,
-                                 in text: UnsafeBufferPointer<UInt8>) -> Int {
+    mutating func learn(_ key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int {
+        let words = PackedKey.words(of: key, in: text)
         let index = wanted.firstIndex { $0.matches(words, key, in: text) } ?? -1
+        var prediction = Prediction(key: index)
+        let patternStart = key.start - 1, length = key.end - key.start + 3
+        if !key.escaped, length <= 16, key.end + 1 < text.count, text[key.end + 1] == UInt8(ascii: ":") {
+            withUnsafeMutableBytes(of: &prediction.pattern) { raw in
+                for i in 0..<length { raw[i] = text[patternStart + i] }
+            }
+            prediction.mask = (length >= 8 ? ~0 : (1 << UInt64(length * 8)) &- 1,
+                               length <= 8 ? 0 : length == 16 ? ~0 : (1 << UInt64((length - 8) * 8)) &- 1)
+            prediction.length = length
+        }
         if ordinal < seen.count {
-            seen[ordinal] = (words, index)
+            seen[ordinal] = prediction
         } else if ordinal == seen.count {
-            seen.append((words, index))
+            seen.append(prediction)
         }
         return index
     }

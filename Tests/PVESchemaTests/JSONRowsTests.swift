@@ -157,6 +157,65 @@ import Testing
     }
 }
 
+/// Rows shaped like the one before them (PVE's listings) are matched by the previous row's key
+/// bytes; every way a row can differ from that shape must still be read by its keys.
+@Suite struct JSONRowsRepeatedShapeTests {
+    static let keys = ["vmid", "name", "node", "a-key-too-long-to-predict", "cpu", "diskwrite"]
+
+    /// A row in the usual order, or one of the ways a row may differ from the one before it.
+    static func row(_ n: Int, variant: UInt64) -> String {
+        let values = [("vmid", "\(n)"), ("name", "\"vm\(n)\""), ("type", "\"qemu\""), ("node", "\"pve\(n % 3)\""),
+                      ("a-key-too-long-to-predict", "[\(n),{\"x\":null}]"), ("cpu", "0.\(n)5"), ("diskwrite", "\(n)"),
+                      ("maxmem", "\(n)e3")]
+        var members = values.map { "\"\($0.0)\":\($0.1)" }
+        switch variant {
+        case 0: members.reverse()                                          // another order
+        case 1: members.remove(at: 1)                                      // a key missing
+        case 2: members.insert(#""namex":"not name""#, at: 1)            // a longer key where "name" was
+        case 3: members[1] = #""n\u0061me":"escaped \#(n)""#               // the same key, escaped
+        case 4: members[1] = "\"name\" :  \"spaced \(n)\""                   // whitespace before the colon
+        case 5: members[1] = #""nam":"shorter""#                          // a prefix of the key
+        case 6: members.append(#""name":"repeated""#)                     // the key twice: the first counts
+        case 7: members[6] = #""diskwritx":1"#                            // differs after its first eight bytes
+        default: break
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    @Test func rowsThatBreakThePreviousRowsShapeAreReadByTheirKeys() throws {
+        var generator = SeededRandom(seed: 7)
+        for _ in 0..<40 {
+            let rows = (0..<40).map { n in Self.row(n, variant: generator.next() % 4 == 0 ? generator.next() % 8 : 99) }
+            let text = #"{"data":["# + rows.joined(separator: generator.next() % 2 == 0 ? "," : ",\n ") + "]}"
+            let expected = try JSON.parse(text)["data"]?.array ?? []
+            let whole = try JSONRows(parsing: Array(text.utf8), member: "data", keys: Self.keys)
+            for chunks in [[4096], [1], [5, 17, 3]] {
+                let fed = try JSONRowsBuilderTests.fed(text, keys: Self.keys, chunks: chunks)
+                for (i, row) in expected.enumerated() {
+                    for (k, key) in Self.keys.enumerated() {
+                        #expect(whole.value(i, key: k) == row[key], "row \(i) key \(key)")
+                        #expect(fed.value(i, key: k) == row[key], "row \(i) key \(key) in chunks of \(chunks)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [
+        #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":1.},{"name":"c","cpu":3}]}"#,
+        #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":-},{"name":"c","cpu":3}]}"#,
+        "{\"data\":[{\"name\":\"a\",\"cpu\":1},{\"name\":\"b\u{1}\",\"cpu\":2}]}",
+        "{\"data\":[{\"name\":\"a\",\"cpu\":1},{\"na\u{1}me\":\"b\",\"cpu\":2}]}",
+        #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":2e}]}"#,
+        #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":2}"#,
+    ])
+    func aBrokenValueInARepeatedShapeFailsLikeTheParser(_ text: String) {
+        let expected = #expect(throws: JSONParseError.self) { _ = try JSON.parse(text) }
+        let indexed = #expect(throws: JSONParseError.self) { try JSONRows(parsing: Array(text.utf8), member: "data", keys: ["name", "cpu"]) }
+        #expect(indexed?.offset == expected?.offset, "\(text)")
+    }
+}
+
 /// Feeding an answer chunk by chunk, as it arrives from the network, gives what the whole text gives.
 @Suite struct JSONRowsBuilderTests {
     /// `text` fed in chunks of the given sizes (cycled), then finished.
