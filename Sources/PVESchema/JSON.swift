@@ -249,6 +249,28 @@ extension JSON {
     }
 }
 
+/// Where byte-level writers append: a byte array, or the shell's table writer, which appends
+/// through a raw pointer (90,000 cells, where an array's per-append checks cost more than the bytes).
+public protocol ByteSink: ~Copyable {
+    mutating func append(_ byte: UInt8)
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension Array: ByteSink where Element == UInt8 {}
+
+extension ByteSink where Self: ~Copyable {
+    /// Appends all of `bytes` (units, escape codes).
+    @inlinable
+    public mutating func append(array bytes: [UInt8]) { bytes.withUnsafeBufferPointer { append(contentsOf: $0) } }
+
+    /// Appends the UTF-8 of `string`.
+    @inlinable
+    public mutating func append(utf8 string: String) {
+        var string = string
+        string.withUTF8 { append(contentsOf: $0) }
+    }
+}
+
 /// Byte-level pieces of the compact serialiser (also used by the shell's text tables).
 public enum JSONBytes {
     static let null = Array("null".utf8)
@@ -257,21 +279,19 @@ public enum JSONBytes {
     static let hex = Array("0123456789abcdef".utf8)
 
     /// Appends the decimal digits of `value`, without building a `String`.
-    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
-        if value == 0 { out.append(UInt8(ascii: "0")); return }
+    @inlinable
+    public static func appendInteger<Sink: ByteSink & ~Copyable>(_ value: Int64, to out: inout Sink) {
         var magnitude = value.magnitude
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // Written backwards from the end of a 20-byte scratch buffer, then appended in one piece.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var count = 0
-            while magnitude > 0 {
-                digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+            var first = 20
+            repeat {
+                first -= 1
+                digits[first] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
                 magnitude /= 10
-                count += 1
-            }
-            while count > 0 {
-                count -= 1
-                out.append(digits[count])
-            }
+            } while magnitude > 0
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<20]))
         }
     }
 

@@ -13,7 +13,7 @@ import Glibc
 public struct JSONRows: Sendable {
     /// The keys whose values were located; `value(_:_:)` with any other key decodes the whole row.
     public let keys: [String]
-    private let text: [UInt8]
+    @usableFromInline let text: [UInt8]
     private let index: Index
     /// The rows in view (after filtering and sorting), as row numbers of `index`.
     private var order: [Int32]
@@ -114,33 +114,58 @@ public struct JSONRows: Sendable {
         (0..<exponent).reduce(1.0) { value, _ in value * 10 }
     }
 
-    /// The value of a number token the index has checked. A decimal whose digits make an integer
-    /// of at most 2^53 with at most 22 decimal places (PVE's `cpu` fractions) is one division of
-    /// two exact doubles, correctly rounded as `strtod` would; anything else goes through `strtod`.
+    /// The value of a number token the index has checked. Integers of up to 18 digits are read
+    /// directly; a decimal of up to 19 significant digits and 21 places (PVE's `cpu` fractions
+    /// have 17) is `mantissa / 10^places` rounded once, to nearest even, as `strtod` rounds;
+    /// anything else (exponents, longer numbers) goes through `strtod`.
     private static func number(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
-        var i = 0
+        let count = token.count
         let negative = token[0] == UInt8(ascii: "-")
-        if negative { i = 1 }
-        var mantissa: UInt64 = 0, significant = 0, decimals = 0
-        var dot = false
-        while i < token.count {
-            let c = token[i]
-            if c &- 0x30 < 10 {
-                if mantissa != 0 || c != 0x30 { significant += 1 }
-                if significant > 18 { return slowNumber(token) }
-                mantissa = mantissa &* 10 &+ UInt64(c &- 0x30)
-                if dot { decimals += 1 }
-            } else if c == UInt8(ascii: "."), !dot {
-                dot = true
-            } else {
-                return slowNumber(token)  // an exponent
-            }
+        var i = negative ? 1 : 0
+        // `significant` counts from the first non-zero digit: 19 of them always fit in a UInt64.
+        var mantissa: UInt64 = 0, significant = 0
+        while i < count {
+            let digit = token[i] &- 0x30
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            if mantissa != 0 { significant += 1 }
             i += 1
         }
-        if !dot { return .integer(negative ? -Int64(mantissa) : Int64(mantissa)) }
-        guard mantissa <= 1 << 53, decimals <= 22 else { return slowNumber(token) }
-        let magnitude = Double(mantissa) / powersOfTen[decimals]
+        if i == count {
+            guard significant <= 18 else { return slowNumber(token) }
+            return .integer(negative ? -Int64(mantissa) : Int64(mantissa))
+        }
+        guard token[i] == UInt8(ascii: ".") else { return slowNumber(token) }  // an exponent
+        i += 1
+        let places = count - i
+        while i < count {
+            let digit = token[i] &- 0x30
+            guard digit < 10 else { return slowNumber(token) }  // an exponent
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            if mantissa != 0 { significant += 1 }
+            i += 1
+        }
+        guard significant <= 19, places <= 21 else { return slowNumber(token) }
+        // Up to 2^53 the mantissa is an exact double, and so is 10^places: one division rounds once.
+        let magnitude = mantissa <= 1 << 53 ? Double(mantissa) / powersOfTen[places] : quotient(mantissa, places)
         return .number(negative ? -magnitude : magnitude)
+    }
+
+    /// `mantissa / 10^places` correctly rounded (ties to even), for a mantissa above 2^53 and at
+    /// most 21 places: the quotient is taken in 128-bit integers with 54 or more bits, and the
+    /// remainder decides the last bit.
+    private static func quotient(_ mantissa: UInt64, _ places: Int) -> Double {
+        var power: UInt128 = 1
+        for _ in 0..<places { power *= 10 }
+        let mantissaBits = 64 - mantissa.leadingZeroBitCount, powerBits = 128 - power.leadingZeroBitCount
+        // 10^21 has 70 bits: the shifted mantissa keeps within 55 + 70 bits.
+        let shift = max(0, 55 - (mantissaBits - powerBits))
+        let (quotient, remainder) = (UInt128(mantissa) << shift).quotientAndRemainder(dividingBy: power)
+        let extra = (128 - quotient.leadingZeroBitCount) - 53  // at least 1
+        var significand = UInt64(truncatingIfNeeded: quotient >> extra)
+        let dropped = quotient & ((1 << extra) - 1), half: UInt128 = 1 << (extra - 1)
+        if dropped > half || (dropped == half && (remainder != 0 || significand & 1 == 1)) { significand += 1 }
+        return Double(sign: .plus, exponent: extra - shift, significand: Double(significand))
     }
 
     private static func slowNumber(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
@@ -158,7 +183,8 @@ public struct JSONRows: Sendable {
     }
 
     /// Appends the bytes of a `.text` scalar.
-    public func appendText(_ range: Range<Int>, to out: inout [UInt8]) {
+    @inlinable
+    public func appendText<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, to out: inout Sink) {
         text.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
     }
 

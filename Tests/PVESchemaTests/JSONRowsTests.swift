@@ -75,13 +75,19 @@ import Testing
     /// including decimals beyond the exact-division shortcut.
     @Test func numbersReadInPlaceEqualTheParsersDoubles() throws {
         var generator = SeededRandom(seed: 7)
+        // Halfway cases (9007199254740993 lies between two doubles: the even one wins), the
+        // largest mantissas, and places on both sides of the limits of the fast paths.
         var texts: [String] = ["0.0836590914893374", "0.32177555845774514", "-0.5", "1e-2", "123.456e3", "9007199254740993.5",
-                               "0.1", "3.0", "-0.0", "12345678901234567890", "-9223372036854775808", "0.00000000000000000000001"]
-        for _ in 0..<2000 {
+                               "0.1", "3.0", "-0.0", "12345678901234567890", "-9223372036854775808", "0.00000000000000000000001",
+                               "9007199254740993.0", "9007199254740995.00", "-9007199254740993.0", "9999999999999999999.0",
+                               "0.9999999999999999999", "1844674407370955161.5", "0.000000000000000000009999999999999999999",
+                               "123456789012345678.9", "0.00000000000000000000012345678901234567"]
+        for _ in 0..<20000 {
             let digits = String(generator.next() % 10_000_000_000_000_000_000)
             let point = Int(generator.next() % UInt64(digits.count + 1))
+            let zeros = String(repeating: "0", count: Int(generator.next() % 4))
             let whole = point == 0 ? "0" : String(digits.prefix(point))
-            texts.append(point == digits.count ? digits : whole + "." + String(digits.dropFirst(point)) + "1")
+            texts.append(point == digits.count ? digits : whole + "." + zeros + String(digits.dropFirst(point)) + "1")
         }
         let document = "[" + texts.map { "{\"v\":\($0)}" }.joined(separator: ",") + "]"
         let rows = try JSONRows(parsing: Array(document.utf8), keys: ["v"])

@@ -21,7 +21,7 @@ struct WizardTerminal {
         work = FileManager.default.temporaryDirectory.appendingPathComponent("pmx-wizard-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let log = work.appendingPathComponent("sim.out")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         simulator = Process()
         simulator.executableURL = Self.binDir.appendingPathComponent("pve-sim")
         simulator.arguments = ["--port", "0", "--http", "--task-seconds", "1"]

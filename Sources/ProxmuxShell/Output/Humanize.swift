@@ -32,7 +32,7 @@ public enum Humanize {
 
     // MARK: Bytes
 
-    public static func appendCell(_ value: JSON?, _ format: ValueFormat, to out: inout [UInt8]) {
+    public static func appendCell<Sink: ByteSink & ~Copyable>(_ value: JSON?, _ format: ValueFormat, to out: inout Sink) {
         guard let value, !value.isNull else { return }
         switch format {
         case .plain, .state:
@@ -40,28 +40,28 @@ public enum Humanize {
             case .array(let items):
                 for (i, item) in items.compactMap(\.string).enumerated() {
                     if i > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: item.utf8)
+                    out.append(utf8: item)
                 }
-            case .object: value.write(to: &out)
+            case .object: out.append(array: value.serializedBytes(reservingCapacity: 64))
             case .int(let v): JSONBytes.appendInteger(v, to: &out)
-            default: out.append(contentsOf: (value.string ?? "").utf8)
+            default: out.append(utf8: value.string ?? "")
             }
         case .bytes:
-            if let v = value.double { appendBytes(v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+            if let v = value.double { appendBytes(v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .percent:
-            if let v = value.double { appendPercent(fraction: v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+            if let v = value.double { appendPercent(fraction: v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .duration:
-            if let v = value.int { appendDuration(v, to: &out) } else { out.append(contentsOf: (value.string ?? "").utf8) }
+            if let v = value.int { appendDuration(v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .timestamp:
-            out.append(contentsOf: (value.int.map(timestamp) ?? value.string ?? "").utf8)
+            out.append(utf8: value.int.map(timestamp) ?? value.string ?? "")
         }
     }
 
     /// `appendCell` for a value of indexed rows, read in place when it is a number or a plain
     /// string (what almost every cell of a listing is); the same text as for the decoded value.
     /// `scalar` is `rows.scalar(row, key: key)`, which the caller has already read.
-    public static func appendCell(_ scalar: JSONRows.Scalar, of rows: JSONRows, row: Int, key: Int, _ format: ValueFormat,
-                                  to out: inout [UInt8]) {
+    public static func appendCell<Sink: ByteSink & ~Copyable>(_ scalar: JSONRows.Scalar, of rows: JSONRows, row: Int, key: Int,
+                                                  _ format: ValueFormat, to out: inout Sink) {
         switch (scalar, format) {
         case (.absent, _), (.null, _): return
         case (.text(let range), .plain), (.text(let range), .state): rows.appendText(range, to: &out)
@@ -77,7 +77,7 @@ public enum Humanize {
 
     private static let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"].map { Array(" \($0)".utf8) }
 
-    static func appendBytes(_ value: Double, to out: inout [UInt8]) {
+    static func appendBytes<Sink: ByteSink & ~Copyable>(_ value: Double, to out: inout Sink) {
         guard value.isFinite else { out.append(UInt8(ascii: "-")); return }
         var v = value
         var unit = 0
@@ -92,16 +92,16 @@ public enum Humanize {
         } else {
             appendOneDecimal(v, to: &out)
         }
-        out.append(contentsOf: units[unit])
+        out.append(array: units[unit])
     }
 
-    static func appendPercent(fraction: Double, to out: inout [UInt8]) {
+    static func appendPercent<Sink: ByteSink & ~Copyable>(fraction: Double, to out: inout Sink) {
         guard fraction.isFinite else { out.append(UInt8(ascii: "-")); return }
         appendOneDecimal(fraction * 100, to: &out)
         out.append(UInt8(ascii: "%"))
     }
 
-    static func appendDuration(_ seconds: Int64, to out: inout [UInt8]) {
+    static func appendDuration<Sink: ByteSink & ~Copyable>(_ seconds: Int64, to out: inout Sink) {
         guard seconds > 0 else { out.append(UInt8(ascii: "-")); return }
         let d = seconds / 86_400, h = seconds % 86_400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
         func part(_ value: Int64, _ unit: Unicode.Scalar) {
@@ -115,9 +115,9 @@ public enum Humanize {
     }
 
     /// `12.3` (or `12` without `decimals`), rounded; values too large for that print as JSON numbers.
-    static func appendOneDecimal(_ v: Double, to out: inout [UInt8], decimals: Bool = true) {
+    static func appendOneDecimal<Sink: ByteSink & ~Copyable>(_ v: Double, to out: inout Sink, decimals: Bool = true) {
         guard v.isFinite else { out.append(UInt8(ascii: "-")); return }
-        guard abs(v) < 1e15 else { out.append(contentsOf: (JSON.double(v).string ?? "-").utf8); return }
+        guard abs(v) < 1e15 else { out.append(utf8: JSON.double(v).string ?? "-"); return }
         if !decimals { JSONBytes.appendInteger(Int64(v.rounded()), to: &out); return }
         let tenths = Int64((abs(v) * 10).rounded())
         if v < 0, tenths > 0 { out.append(UInt8(ascii: "-")) }

@@ -101,33 +101,30 @@ public struct Renderer {
             default: return plainNumbers[index] && !rows.isEmpty
             }
         }
-        var out: [UInt8] = []
+        let layout = LineLayout(widths: widths, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
+        var pieces: [[UInt8]] = []
         if !noHeader {
-            let titles = Array(columns.map { $0.title.uppercased() }.joined().utf8)
+            let titles = columns.map { Array($0.title.uppercased().utf8) }
+            let text = Array(titles.joined())
             var ends: [Int] = []
-            for column in columns { ends.append((ends.last ?? 0) + column.title.uppercased().utf8.count) }
-            titles.withUnsafeBufferPointer { text in
-                appendLine(widths: widths, numeric: numeric, states: nil, to: &out) { index in
-                    (UnsafeBufferPointer(rebasing: text[(index == 0 ? 0 : ends[index - 1])..<ends[index]]), Renderer.width(columns[index].title))
+            for title in titles { ends.append((ends.last ?? 0) + title.count) }
+            pieces.append(text.withUnsafeBufferPointer { text in
+                layout.lines(1, textBytes: text.count) { _, index in
+                    let cell = UnsafeBufferPointer(rebasing: text[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+                    return (cell, Renderer.width(cell))
+                }
+            })
+        }
+        pieces += Renderer.inParallel(parts) { part in
+            part.cells.withUnsafeBufferPointer { cells in
+                layout.lines(part.rowCount, textBytes: part.text.count) { row, index in
+                    let cell = row * columns.count + index
+                    let begin = cell == 0 ? 0 : Int(cells[cell - 1].end)
+                    return (part.text.bytes(begin..<Int(cells[cell].end)), Int(cells[cell].width))
                 }
             }
         }
-        let states = color ? columns.map { $0.format == .state } : nil
-        let bodies = Renderer.inParallel(parts) { (part: FormattedCells) -> [UInt8] in
-            var body: [UInt8] = []
-            body.reserveCapacity(part.text.count + (widths.reduce(0, +) + 2 * columns.count + 1) * part.rowCount)
-            part.text.withUnsafeBufferPointer { text in
-                for row in 0..<part.rowCount {
-                    let base = row * columns.count
-                    appendLine(widths: widths, numeric: numeric, states: states, to: &body) { index in
-                        let begin = base + index == 0 ? 0 : Int(part.ends[base + index - 1])
-                        return (UnsafeBufferPointer(rebasing: text[begin..<Int(part.ends[base + index])]), Int(part.widths[base + index]))
-                    }
-                }
-            }
-            return body
-        }
-        return [out] + bodies
+        return pieces
     }
 
     /// `transform` of each element, the elements on their own threads when there are several.
@@ -143,40 +140,9 @@ public struct Renderer {
         return results.values.compactMap { $0 }
     }
 
-    /// One line of cells given by `cell(column)` (text and display width), padded to `widths`.
-    private func appendLine(widths: [Int], numeric: [Bool], states: [Bool]?, to out: inout [UInt8],
-                            _ cell: (Int) -> (UnsafeBufferPointer<UInt8>, Int)) {
-        let last = widths.count - 1
-        for index in widths.indices {
-            let (bytes, width) = cell(index)
-            let pad = max(0, widths[index] - width)
-            if numeric[index] { Renderer.appendSpaces(pad, to: &out) }
-            if let states, states[index], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
-                out.append(contentsOf: code.utf8); out.append(contentsOf: bytes); out.append(contentsOf: "\u{1B}[0m".utf8)
-            } else {
-                out.append(contentsOf: bytes)
-            }
-            if !numeric[index], index != last { Renderer.appendSpaces(pad, to: &out) }
-            if index != last { out.append(0x20); out.append(0x20) }
-        }
-        out.append(0x0A)
-    }
+    static let colorReset: StaticString = "\u{1B}[0m"
 
-    private static let spaces = [UInt8](repeating: 0x20, count: 64)
-
-    /// Padding, copied from a run of spaces (a byte-by-byte append is several times slower).
-    private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
-        var left = count
-        spaces.withUnsafeBufferPointer { run in
-            while left > 0 {
-                let n = min(left, run.count)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: run[0..<n]))
-                left -= n
-            }
-        }
-    }
-
-    static func stateColor(_ state: String) -> String? {
+    static func stateColor(_ state: String) -> StaticString? {
         switch state {
         case "running", "online", "active", "OK", "available": return "\u{1B}[32m"
         case "stopped", "offline", "unknown", "error": return "\u{1B}[2;31m"
@@ -233,7 +199,7 @@ public struct Renderer {
                 let indent = "\n" + pad + String(repeating: " ", count: max(1, keyWidth + 2))
                 if text.contains("\n") { text = text.replacingOccurrences(of: "\n", with: indent) }
                 out += pad + key + ":" + String(repeating: " ", count: max(1, keyWidth - Renderer.width(key) + 1))
-                if color, key == "status", let code = Renderer.stateColor(text) { out += code + text + "\u{1B}[0m" } else { out += text }
+                if color, key == "status", let code = Renderer.stateColor(text) { out += "\(code)" + text + "\(Renderer.colorReset)" } else { out += text }
                 out += "\n"
             }
         }
@@ -244,50 +210,121 @@ public struct Renderer {
     }
 }
 
+/// Where each column's cells go on a line: padded to the column's width, numbers right-aligned,
+/// two spaces between columns, states in colour when asked.
+private struct LineLayout {
+    let widths: [Int]
+    let numeric: [Bool]
+    let states: [Bool]?
+
+    /// `count` lines, written straight into one array; `cell(line, column)` gives a cell's text
+    /// and display width, and all cells together hold at most `textBytes` bytes.
+    func lines(_ count: Int, textBytes: Int, _ cell: (Int, Int) -> (UnsafeBufferPointer<UInt8>, Int)) -> [UInt8] {
+        // Each cell adds at most its column's width in padding and a colour code; each line two
+        // spaces between columns and a newline.
+        let perLine = widths.reduce(0, +) + 2 * widths.count + 1 + (states == nil ? 0 : 12 * widths.count)
+        return [UInt8](unsafeUninitializedCapacity: textBytes + count * perLine) { buffer, written in
+            var out = buffer.baseAddress!
+            let last = widths.count - 1
+            for line in 0..<count {
+                for column in 0...last {
+                    let (bytes, width) = cell(line, column)
+                    let pad = max(0, widths[column] - width)
+                    if numeric[column] { out = LineLayout.spaces(pad, at: out) }
+                    if let states, states[column], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
+                        out = LineLayout.copy(UnsafeBufferPointer(start: code.utf8Start, count: code.utf8CodeUnitCount), to: out)
+                        out = LineLayout.copy(bytes, to: out)
+                        out = LineLayout.copy(UnsafeBufferPointer(start: Renderer.colorReset.utf8Start, count: Renderer.colorReset.utf8CodeUnitCount), to: out)
+                    } else {
+                        out = LineLayout.copy(bytes, to: out)
+                    }
+                    if column != last {
+                        out = LineLayout.spaces(numeric[column] ? 2 : pad + 2, at: out)
+                    }
+                }
+                out.pointee = 0x0A
+                out += 1
+            }
+            written = out - buffer.baseAddress!
+        }
+    }
+
+    @inline(__always)
+    private static func copy(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        guard let source = bytes.baseAddress else { return out }
+        // Cells are short: a loop costs less than calling memcpy.
+        if bytes.count <= 16 {
+            for i in 0..<bytes.count { out[i] = source[i] }
+        } else {
+            out.initialize(from: source, count: bytes.count)
+        }
+        return out + bytes.count
+    }
+
+    @inline(__always)
+    private static func spaces(_ count: Int, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        for i in 0..<count { out[i] = 0x20 }
+        return out + count
+    }
+}
+
 /// The text cells of some rows of a table, before they are laid out in columns.
 private struct FormattedCells {
-    var text: [UInt8] = []
-    /// Per cell, row by row: where its text ends, and its display width.
-    // Int32: 90,000 cells of a big listing, half the memory of Int.
-    var ends: [Int32] = []
-    var widths: [Int32] = []
-    var columnWidths: [Int]
-    /// Per column: whether every value so far is a number (a plain column of numbers is right-aligned).
-    var plainNumbers: [Bool]
+    let text: ByteStore
+    /// Per cell, row by row: where its text ends in `text`, and its display width.
+    let cells: [Cell]
+    /// Per column: the widest cell.
+    let columnWidths: [Int]
+    /// Per column: whether every value is a number (a plain column of numbers is right-aligned).
+    let plainNumbers: [Bool]
     let rowCount: Int
+
+    // Int32: 90,000 cells of a big listing, half the memory of Int.
+    struct Cell {
+        var end: Int32
+        var width: Int32
+    }
 
     init(_ rows: JSONRows, _ columns: [Table.Column], _ range: Range<Int>) {
         rowCount = range.count
-        columnWidths = Array(repeating: 0, count: columns.count)
-        plainNumbers = columns.map { $0.format == .plain }
-        let keyIndices = columns.map { rows.keyIndex($0.key) }
-        text.reserveCapacity(range.count * columns.count * 8)
-        ends.reserveCapacity(range.count * columns.count)
-        widths.reserveCapacity(range.count * columns.count)
-        for row in range {
-            for (index, column) in columns.enumerated() {
-                let start = text.count
-                if let key = keyIndices[index] {
-                    let scalar = rows.scalar(row, key: key)
-                    if plainNumbers[index] {
-                        switch scalar {
-                        case .absent, .null, .integer, .number: break
-                        case .text: plainNumbers[index] = false
-                        case .other: plainNumbers[index] = rows.value(row, key: key)?.isNumber ?? true
+        let count = columns.count
+        var columnWidths = [Int](repeating: 0, count: count)
+        var plainNumbers = columns.map { $0.format == .plain }
+        let keyIndices = columns.map { rows.keyIndex($0.key) ?? -1 }
+        let formats = columns.map(\.format)
+        var text = ByteWriter(capacity: range.count * count * 8)
+        cells = [Cell](unsafeUninitializedCapacity: range.count * count) { cells, initialized in
+            var cell = 0
+            for row in range {
+                for column in 0..<count {
+                    let start = text.count
+                    let key = keyIndices[column]
+                    if key >= 0 {
+                        let scalar = rows.scalar(row, key: key)
+                        if plainNumbers[column] {
+                            switch scalar {
+                            case .absent, .null, .integer, .number: break
+                            case .text: plainNumbers[column] = false
+                            case .other: plainNumbers[column] = rows.value(row, key: key)?.isNumber ?? true
+                            }
                         }
+                        Humanize.appendCell(scalar, of: rows, row: row, key: key, formats[column], to: &text)
+                    } else {
+                        let value = rows.value(row, columns[column].key)
+                        if plainNumbers[column], let value, !value.isNumber { plainNumbers[column] = false }
+                        Humanize.appendCell(value, formats[column], to: &text)
                     }
-                    Humanize.appendCell(scalar, of: rows, row: row, key: key, column.format, to: &text)
-                } else {
-                    let value = rows.value(row, column.key)
-                    if plainNumbers[index], let value, !value.isNumber { plainNumbers[index] = false }
-                    Humanize.appendCell(value, column.format, to: &text)
+                    let width = Renderer.width(text.bytes(from: start))
+                    if width > columnWidths[column] { columnWidths[column] = width }
+                    cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
+                    cell += 1
                 }
-                let width = Renderer.width(text[start...])
-                if width > columnWidths[index] { columnWidths[index] = width }
-                ends.append(Int32(text.count))
-                widths.append(Int32(width))
             }
+            initialized = cell
         }
+        self.text = text.finish()
+        self.columnWidths = columnWidths
+        self.plainNumbers = plainNumbers
     }
 }
 
