@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 
 /// The elements of one JSON array kept as text, with the values of a few chosen keys located in a
 /// single validating pass.
@@ -25,6 +26,13 @@ public struct JSONRows: Sendable {
         /// `keys.count` spans per row, in key order.
         var values: [ValueSpan] = []
 
+        /// Room for `rows` rows of `width` values (PVE's rows are over 100 bytes long).
+        mutating func reserve(rows: Int, width: Int) {
+            rowStarts.reserveCapacity(rows)
+            rowEnds.reserveCapacity(rows)
+            values.reserveCapacity(rows * max(1, width))
+        }
+
         /// Forgets the rows after the first `rows` (a row cut off by the end of the text so far).
         mutating func truncate(toRows rows: Int, width: Int) {
             rowStarts.removeSubrange(min(rows, rowStarts.count)...)
@@ -47,8 +55,8 @@ public struct JSONRows: Sendable {
     /// Indexes the array found at `member` of the top-level object (PVE's `data`), or the top-level
     /// array itself when `member` is nil. Anything other than an array there gives no rows, as a
     /// `null` `data` does. The whole text is checked as `JSON.parse` would check it.
-    public init(parsing text: [UInt8], member: String? = nil, keys: [String]) throws {
-        var builder = Builder(member: member, keys: keys)
+    public init(parsing text: [UInt8], member: String? = nil, keys: [String], splittingFrom: Int = 256 << 10) throws {
+        var builder = Builder(member: member, keys: keys, splittingFrom: splittingFrom)
         builder.text = text
         self = try builder.finish()
     }
@@ -251,7 +259,7 @@ public struct JSONRows: Sendable {
     /// Indexes an answer while it arrives: each chunk's complete rows are indexed at once, so a big
     /// listing is mostly indexed by the time its last byte is in (the wait for the network hides
     /// the work). `finish` checks what is left as strictly as `JSONRows(parsing:)` checks a whole
-    /// text, which is one `finish` on the complete text.
+    /// text, which is one `finish` on the complete text; a long rest is indexed on two threads.
     public struct Builder: Sendable {
         /// The answer so far.
         public fileprivate(set) var text: [UInt8] = []
@@ -260,6 +268,8 @@ public struct JSONRows: Sendable {
         private var matcher: KeyMatcher
         private var index = Index()
         private var progress = Progress.opening
+        /// Rest of the text from which `finish` indexes on two threads.
+        private let splittingFrom: Int
 
         private enum Progress {
             /// The array has not opened yet in the text so far.
@@ -275,22 +285,22 @@ public struct JSONRows: Sendable {
             case deferred(next: Int?)
         }
 
-        public init(member: String?, keys: [String]) {
+        /// `splittingFrom`: how much text `finish` must have left to index to use two threads.
+        public init(member: String?, keys: [String], splittingFrom: Int = 256 << 10) {
             var unique: [String] = []
             for key in keys where !unique.contains(key) { unique.append(key) }
             self.member = member
             self.keys = unique
             matcher = KeyMatcher(keys: unique)
+            self.splittingFrom = splittingFrom
         }
 
         /// Room for an answer of `length` bytes (the announced length) and its index: growing a
         /// multi-megabyte text and index by doubling would copy them several times over.
         public mutating func reserveCapacity(_ length: Int) {
             text.reserveCapacity(length)
-            // PVE rows are over 100 bytes; pages reserved but never written cost nothing.
-            index.values.reserveCapacity(length / 100 * max(1, keys.count))
-            index.rowStarts.reserveCapacity(length / 100)
-            index.rowEnds.reserveCapacity(length / 100)
+            // Pages reserved but never written cost nothing.
+            index.reserve(rows: length / 100, width: keys.count)
         }
 
         /// How many rows are indexed so far.
@@ -298,14 +308,18 @@ public struct JSONRows: Sendable {
 
         /// Starts over (the server sent a new status line, e.g. after `100 Continue`).
         public mutating func reset() {
-            self = Builder(member: member, keys: keys)
+            self = Builder(member: member, keys: keys, splittingFrom: splittingFrom)
         }
 
-        /// Adds the next chunk of the answer and indexes the rows it completes.
-        public mutating func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+        /// Adds the next chunk of the answer and, with `indexing`, indexes the rows that arrived
+        /// so far. A transfer passes `false` while more of the answer is already waiting to be
+        /// read: when the text flows faster than it can be indexed (loopback, a fast LAN),
+        /// indexing between reads only slows the reads, and the rows are left to `finish`, which
+        /// shares them between two threads. Indexing fills the waits for a slower network.
+        public mutating func append(_ chunk: UnsafeBufferPointer<UInt8>, indexing: Bool = true) {
             text.append(contentsOf: chunk)
             if case .opening = progress { progress = openingProgress() }
-            guard case .rows(let next, let retryAt) = progress, text.count >= retryAt else { return }
+            guard indexing, case .rows(let next, let retryAt) = progress, text.count >= retryAt else { return }
             progress = indexArrivedRows(from: next)
         }
 
@@ -378,6 +392,7 @@ public struct JSONRows: Sendable {
             var matcher = self.matcher
             let member = self.member
             let depth = member == nil ? 0 : 1
+            let splittingFrom = self.splittingFrom
             try text.withUnsafeBufferPointer { bytes in
                 guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "text larger than 2 GiB") }
                 var parser: JSONParser
@@ -386,7 +401,7 @@ public struct JSONRows: Sendable {
                     parser = JSONParser(bytes: bytes)
                     parser.skipWhitespace()
                     guard let member else {
-                        try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, into: &index)
+                        try JSONRows.indexArray(&parser, depth: 0, matcher: &matcher, into: &index, splittingFrom: splittingFrom)
                         break
                     }
                     let name = PackedKey(Array(member.utf8))
@@ -395,12 +410,16 @@ public struct JSONRows: Sendable {
                         // A repeated member keeps its first value, as `JSON`'s subscript does.
                         if !found, name.matches(key, in: bytes) {
                             found = true
-                            try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, into: &index)
+                            try JSONRows.indexArray(&parser, depth: 1, matcher: &matcher, into: &index, splittingFrom: splittingFrom)
                         } else {
                             try parser.skipValue(depth: 1)
                         }
                     }
-                case .rows(let next, _), .deferred(let next?):
+                case .rows(let next, _):
+                    parser = JSONParser(bytes: bytes, at: next)
+                    try JSONRows.indexRows(&parser, depth: depth, matcher: &matcher, into: &index, splittingFrom: splittingFrom)
+                    if member != nil { try JSONRows.skipMembersAfterRows(&parser) }
+                case .deferred(let next?):
                     parser = JSONParser(bytes: bytes, at: next)
                     try JSONRows.indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
                     if member != nil { try JSONRows.skipMembersAfterRows(&parser) }
@@ -454,7 +473,8 @@ public struct JSONRows: Sendable {
     }
 
     /// Indexes the array at the parser's position (anything else is skipped: no rows).
-    private static func indexArray(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+    private static func indexArray(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index,
+                                   splittingFrom threshold: Int) throws {
         let bytes = parser.bytes
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "[") else {
             try parser.skipValue(depth: depth)
@@ -463,19 +483,98 @@ public struct JSONRows: Sendable {
         parser.index += 1
         parser.skipWhitespace()
         if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
-        try indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
+        try indexRows(&parser, depth: depth, matcher: &matcher, into: &index, splittingFrom: threshold)
     }
 
     /// Indexes rows from the parser's position (the first row) until the array's `]`, consumed.
-    private static func indexRows(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
+    /// With `boundary`, returns true as soon as a row starts there (without indexing it).
+    @discardableResult
+    private static func indexRows(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index,
+                                  stoppingAt boundary: Int = -1) throws -> Bool {
         let bytes = parser.bytes
+        var boundary = boundary
         while true {
             try indexRow(&parser, depth: depth, matcher: &matcher, into: &index)
             parser.skipWhitespace()
             guard parser.index < bytes.count else { throw parser.error("unterminated array") }
-            if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
-            if bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return }
+            if bytes[parser.index] == UInt8(ascii: ",") {
+                parser.index += 1
+                if boundary >= 0 {
+                    parser.skipWhitespace()
+                    if parser.index == boundary { return true }
+                    if parser.index > boundary { boundary = -1 }  // it lay inside a row: no longer looked for
+                }
+                continue
+            }
+            if bytes[parser.index] == UInt8(ascii: "]") { parser.index += 1; return false }
             throw parser.error("expected ',' or ']'")
+        }
+    }
+
+    /// `indexRows`, in two halves on two threads when at least `threshold` bytes are left. The
+    /// second half starts at a guessed row boundary (`}`, `,`, `{`) past the middle and counts
+    /// only if the first half's scan reaches that `{` as the start of a row; a guess that lies
+    /// inside a value is dropped and the first half goes on alone. Either way the rows, and the
+    /// first error, are those of one scan from the start.
+    private static func indexRows(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index,
+                                  splittingFrom threshold: Int) throws {
+        let bytes = parser.bytes
+        let rest = bytes.count - parser.index
+        guard rest >= threshold, sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1,
+              let boundary = rowBoundary(after: parser.index + rest / 2, in: bytes) else {
+            try indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
+            return
+        }
+        let second = SecondHalf(parser: JSONParser(bytes: bytes, at: boundary), matcher: matcher)
+        second.rows.reserve(rows: (bytes.count - boundary) / 100, width: matcher.count)
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { second.index(depth: depth) }
+        defer { done.wait() }  // the second half reads `bytes`: it ends before they can go
+        guard try indexRows(&parser, depth: depth, matcher: &matcher, into: &index, stoppingAt: boundary) else { return }
+        done.wait()
+        if let error = second.error { throw error }
+        index.rowStarts += second.rows.rowStarts
+        index.rowEnds += second.rows.rowEnds
+        index.values += second.rows.values
+        matcher = second.matcher
+        parser.index = second.parser.index
+    }
+
+    /// The `{` of the first `}`, `,`, `{` sequence (whitespace allowed between) from `start` on.
+    private static func rowBoundary(after start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
+        var comma = start
+        while comma < bytes.count {
+            if bytes[comma] == UInt8(ascii: ",") {
+                var before = comma - 1, after = comma + 1
+                while before > start, isSpace(bytes[before]) { before -= 1 }
+                while after < bytes.count, isSpace(bytes[after]) { after += 1 }
+                if before > start, bytes[before] == UInt8(ascii: "}"), after < bytes.count, bytes[after] == UInt8(ascii: "{") { return after }
+            }
+            comma += 1
+        }
+        return nil
+    }
+
+    /// The second half of a split `indexRows`, indexed on another thread.
+    private final class SecondHalf: @unchecked Sendable {
+        // Written by the indexing thread only, read after it is waited for.
+        var parser: JSONParser
+        var matcher: KeyMatcher
+        var rows = Index()
+        var error: (any Error)?
+
+        init(parser: JSONParser, matcher: KeyMatcher) {
+            self.parser = parser
+            self.matcher = matcher
+        }
+
+        func index(depth: Int) {
+            do {
+                try JSONRows.indexRows(&parser, depth: depth, matcher: &matcher, into: &rows)
+            } catch {
+                self.error = error
+            }
         }
     }
 

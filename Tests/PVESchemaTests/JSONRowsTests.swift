@@ -307,6 +307,87 @@ import Testing
     }
 }
 
+/// A long answer is indexed in two halves on two threads; whether the guessed boundary between
+/// them is a real one or lies inside a value, the result is the one scan's.
+@Suite struct JSONRowsSplitTests {
+    static let keys = ["vmid", "name", "tags"]
+
+    /// Rows shaped like PVE's, some with strings and nested values that look like row boundaries.
+    static func document(rows: Int, seed: UInt64, pretty: Bool) -> String {
+        var generator = SeededRandom(seed: seed)
+        let rows: [JSON] = (0..<rows).map { n in
+            var members: [(String, JSON)] = [("vmid", .int(Int64(100 + n))), ("name", .string("vm\(n)"))]
+            switch generator.next() % 5 {
+            case 0: members.append(("tags", .string("a},{b")))
+            case 1: members.append(("nested", .array([.object([("x", .int(1))]), .object([("y", .int(2))])])))
+            case 2: members.append(("tags", .string("x\"},{\"y")))
+            default: members.append(("cpu", .double(Double(generator.next() % 1000) / 7)))
+            }
+            return .object(members)
+        }
+        return JSON.object([("data", .array(rows))]).serialized(pretty: pretty)
+    }
+
+    @Test(arguments: [false, true])
+    func halvesAgreeWithOneScan(pretty: Bool) throws {
+        for seed in UInt64(0)..<40 {
+            let text = Self.document(rows: 20 + Int(seed) * 3, seed: seed, pretty: pretty)
+            let bytes = Array(text.utf8)
+            let one = try JSONRows(parsing: bytes, member: "data", keys: Self.keys, splittingFrom: .max)
+            let split = try JSONRows(parsing: bytes, member: "data", keys: Self.keys, splittingFrom: 0)
+            var builder = JSONRows.Builder(member: "data", keys: Self.keys, splittingFrom: 0)
+            bytes.withUnsafeBufferPointer { builder.append(UnsafeBufferPointer(rebasing: $0[0..<bytes.count / 5])) }
+            bytes.withUnsafeBufferPointer { builder.append(UnsafeBufferPointer(rebasing: $0[(bytes.count / 5)...])) }
+            let fed = try builder.finish()
+            let expected = try JSON.parse(text)["data"]?.array ?? []
+            for rows in [split, fed] {
+                #expect(rows.values == expected, "seed \(seed)")
+                for i in 0..<rows.count {
+                    for key in Self.keys.indices { #expect(rows.scalar(i, key: key) == one.scalar(i, key: key)) }
+                    #expect(rows.withRowText(i) { Array($0) } == one.withRowText(i) { Array($0) })
+                }
+            }
+        }
+    }
+
+    /// A fault anywhere (before the middle, around it, after it, in the last row) is reported
+    /// where one scan reports it.
+    @Test func errorsInEitherHalfAreTheOneScansFirstError() throws {
+        let text = Self.document(rows: 64, seed: 3, pretty: false)
+        let faults: [(String, String)] = [
+            (#""vmid":108,"#, #""vmid":1x8,"#), (#""vmid":129,"#, #""vmid":129,,"#), (#""vmid":131,"#, #""vmid":-,"#),
+            (#""vmid":132,"#, #""vmid" 132,"#), (#""vmid":133,"#, #""vmid":133.,"#), (#""vmid":160,"#, #""vmid":"160,"#),
+        ]
+        var broken = faults.map { good, bad in
+            #expect(text.components(separatedBy: good).count == 2, "\(good) is in the document once")
+            return (bad, Array(text.replacingOccurrences(of: good, with: bad).utf8))
+        }
+        broken.append(("a comma after the last row", Array((text.dropLast(2) + ",]}").utf8)))
+        for (bad, broken) in broken {
+            let one = #expect(throws: JSONParseError.self) { _ = try JSONRows(parsing: broken, member: "data", keys: Self.keys, splittingFrom: .max) }
+            let split = #expect(throws: JSONParseError.self) { _ = try JSONRows(parsing: broken, member: "data", keys: Self.keys, splittingFrom: 0) }
+            #expect(split?.offset == one?.offset && split?.reason == one?.reason, "\(bad)")
+        }
+    }
+}
+
+/// A transfer whose answer flows faster than it can be indexed leaves the rows to `finish`.
+@Suite struct JSONRowsDeferredIndexingTests {
+    @Test func rowsAddedWithoutIndexingAreIndexedByTheNextChunkThatIsOrByFinish() throws {
+        var builder = JSONRows.Builder(member: "data", keys: ["vmid"])
+        func add(_ text: String, indexing: Bool) { Array(text.utf8).withUnsafeBufferPointer { builder.append($0, indexing: indexing) } }
+        add(#"{"data":[{"vmid":100},{"vmid":101},"#, indexing: true)
+        #expect(builder.rowsIndexed == 2)
+        add(#"{"vmid":102},{"vmid":103},"#, indexing: false)
+        #expect(builder.rowsIndexed == 2, "more was waiting: reading comes first")
+        add(#"{"vmid":104},"#, indexing: true)
+        #expect(builder.rowsIndexed == 5, "the transfer waits: everything that arrived is indexed")
+        add(#"{"vmid":105},{"vmid":106}]}"#, indexing: false)
+        let rows = try builder.finish()
+        #expect((0..<rows.count).map { rows.integer($0, key: 0) } == [100, 101, 102, 103, 104, 105, 106])
+    }
+}
+
 /// Random JSON values for generated test documents, from the simulator's seeded generator.
 extension SeededRandom {
     mutating func value(depth: Int) -> JSON {
