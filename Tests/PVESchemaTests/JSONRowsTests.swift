@@ -101,6 +101,24 @@ import Testing
         }
     }
 
+    /// Sorting by an indexed integer key skips the numbers when the digits are already in order;
+    /// whatever the values, the order is the one the integers give.
+    @Test func sortingByAnIntegerKeyEqualsSortingByItsValues() throws {
+        let orders: [[String]] = [
+            ["1", "2", "10", "10", "99", "100"], ["100", "99", "101"], ["0", "5", "5"], ["7", "\"8\"", "9"],
+            ["-1", "0", "3"], ["007", "10"], ["10", "007"], ["1.5", "2"], ["3", "null", "4"], ["12", "13", "12"], ["1e2", "101"],
+            ["20", "100", "3"], ["123456789012345678", "123456789012345679"],
+        ]
+        var generator = SeededRandom(seed: 5)
+        let shuffled = (0..<20).map { _ in (0..<30).map { _ in String(generator.next() % 1000) } }
+        for values in orders + shuffled {
+            let text = "[" + values.enumerated().map { "{\"n\":\($0.offset),\"v\":\($0.element)}" }.joined(separator: ",") + "]"
+            let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v", "n"])
+            let byKey = rows.sorted(byIntegerKey: 0), byValue = rows.sorted(byInteger: { rows.integer($0, key: 0) ?? 0 })
+            #expect((0..<byKey.count).map { byKey.integer($0, key: 1) } == (0..<byValue.count).map { byValue.integer($0, key: 1) }, "\(values)")
+        }
+    }
+
     @Test func rowTextIsTheServersTextOfThatRow() throws {
         let rows = try rows()
         let text = rows.withRowText(2) { String(decoding: $0, as: UTF8.self) }

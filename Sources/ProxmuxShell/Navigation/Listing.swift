@@ -30,7 +30,7 @@ enum Listing {
         }
         // An empty listing of a node may be a typo: say so rather than print an empty table.
         if let node, selected.isEmpty { try requireNode(node, api) }
-        return Table(columns: columns, rows: selected.sorted(byInteger: { selected.integer($0, key: vmidKey) ?? 0 }))
+        return Table(columns: columns, rows: selected.sorted(byIntegerKey: vmidKey))
     }
 
     /// A read below `/nodes/NODE`; when it fails, a node that does not exist is named as the reason
