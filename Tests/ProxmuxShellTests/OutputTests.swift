@@ -1,6 +1,7 @@
 import Testing
 import PVESchema
 @testable import ProxmuxShell
+@testable import PVESim
 
 @Suite struct OutputTests {
     @Test(arguments: [(Double, String)]([
@@ -100,6 +101,37 @@ import PVESchema
             let halves = renderer.textBytes(table, inHalvesFrom: 2)
             #expect(halves == whole)
             #expect(String(decoding: whole, as: UTF8.self).split(separator: "\n").count == rows.count + (renderer.noHeader ? 0 : 1))
+        }
+    }
+
+    /// Tables of every kind of cell (empty, missing, long, non-ASCII, numbers) are laid out as
+    /// a plain reading of the rules would lay them out: columns as wide as their widest cell,
+    /// numbers right-aligned, two spaces between columns, no padding after the last.
+    @Test func layoutMatchesTheRulesForEveryKindOfCell() {
+        var generator = SeededRandom(seed: 11)
+        let texts = ["", "a", "ab", "node-with-a-name-longer-than-sixteen", "é", "ünïcödé-näme", "sixteen-bytes-16", "x y"]
+        for round in 0..<60 {
+            let rows: [JSON] = (0..<Int(generator.next() % 40)).map { _ in
+                var members: [(String, JSON)] = [("n", .int(Int64(generator.next() % 100_000)))]
+                if generator.next() % 5 != 0 { members.append(("t", .string(texts[Int(generator.next() % UInt64(texts.count))]))) }
+                members.append(("u", .string(texts[Int(generator.next() % UInt64(texts.count))])))
+                return .object(members)
+            }
+            let table = Table(columns: [.init("n", "num"), .init("t", "text"), .init("u", "last")], rows: rows)
+            let noHeader = round % 2 == 1
+            let cells = rows.map { row in ["n", "t", "u"].map { key in row[key].map { Humanize.cell($0, .plain) } ?? "" } }
+            let lines = (noHeader ? [] : [["NUM", "TEXT", "LAST"]]) + cells
+            let widths = (0..<3).map { column in lines.map { $0[column].count }.max() ?? 0 }
+            let numeric = !rows.isEmpty
+            let expected = lines.map { line in
+                let number = String(repeating: " ", count: widths[0] - line[0].count) + line[0]
+                let text = line[1] + String(repeating: " ", count: widths[1] - line[1].count)
+                return (numeric ? number : line[0] + String(repeating: " ", count: widths[0] - line[0].count)) + "  " + text + "  " + line[2] + "\n"
+            }.joined()
+            for threshold in [Int.max, 2] {
+                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(table, inHalvesFrom: threshold), as: UTF8.self)
+                #expect(text == expected, "round \(round), halves from \(threshold)")
+            }
         }
     }
 

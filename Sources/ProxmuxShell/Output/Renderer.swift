@@ -109,18 +109,18 @@ public struct Renderer {
             var ends: [Int] = []
             for title in titles { ends.append((ends.last ?? 0) + title.count) }
             pieces.append(text.withUnsafeBufferPointer { text in
-                layout.lines(1, textBytes: text.count) { _, index in
-                    let cell = UnsafeBufferPointer(rebasing: text[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
-                    return (cell, Renderer.width(cell))
+                layout.lines(1, of: text) { _, index in
+                    let cell = (index == 0 ? 0 : ends[index - 1])..<ends[index]
+                    return (cell, Renderer.width(UnsafeBufferPointer(rebasing: text[cell])))
                 }
             })
         }
         pieces += Renderer.inParallel(parts) { part in
             part.cells.withUnsafeBufferPointer { cells in
-                layout.lines(part.rowCount, textBytes: part.text.count) { row, index in
+                layout.lines(part.rowCount, of: part.text.bytes(0..<part.text.count)) { row, index in
                     let cell = row * columns.count + index
                     let begin = cell == 0 ? 0 : Int(cells[cell - 1].end)
-                    return (part.text.bytes(begin..<Int(cells[cell].end)), Int(cells[cell].width))
+                    return (begin..<Int(cells[cell].end), Int(cells[cell].width))
                 }
             }
         }
@@ -217,33 +217,47 @@ private struct LineLayout {
     let numeric: [Bool]
     let states: [Bool]?
 
-    /// `count` lines, written straight into one array; `cell(line, column)` gives a cell's text
-    /// and display width, and all cells together hold at most `textBytes` bytes.
-    func lines(_ count: Int, textBytes: Int, _ cell: (Int, Int) -> (UnsafeBufferPointer<UInt8>, Int)) -> [UInt8] {
+    /// `count` lines, written straight into one array; `cell(line, column)` gives where a cell's
+    /// text lies in `text` and its display width.
+    @inline(__always)
+    func lines(_ count: Int, of text: UnsafeBufferPointer<UInt8>, _ cell: (Int, Int) -> (Range<Int>, Int)) -> [UInt8] {
         // Each cell adds at most its column's width in padding and a colour code; each line two
-        // spaces between columns and a newline.
+        // spaces between columns and a newline. Sixteen bytes more: short runs are written as
+        // two eight-byte words, which may reach past their end (the next bytes overwrite them).
         let perLine = widths.reduce(0, +) + 2 * widths.count + 1 + (states == nil ? 0 : 12 * widths.count)
-        return [UInt8](unsafeUninitializedCapacity: textBytes + count * perLine) { buffer, written in
+        return [UInt8](unsafeUninitializedCapacity: text.count + count * perLine + 16) { buffer, written in
             var out = buffer.baseAddress!
+            let source = text.baseAddress ?? UnsafePointer(out)  // no text: every cell is empty
             let last = widths.count - 1
-            for line in 0..<count {
-                for column in 0...last {
-                    let (bytes, width) = cell(line, column)
-                    let pad = max(0, widths[column] - width)
-                    if numeric[column] { out = LineLayout.spaces(pad, at: out) }
-                    if let states, states[column], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
-                        out = LineLayout.copy(UnsafeBufferPointer(start: code.utf8Start, count: code.utf8CodeUnitCount), to: out)
-                        out = LineLayout.copy(bytes, to: out)
-                        out = LineLayout.copy(UnsafeBufferPointer(start: Renderer.colorReset.utf8Start, count: Renderer.colorReset.utf8CodeUnitCount), to: out)
-                    } else {
-                        out = LineLayout.copy(bytes, to: out)
-                    }
-                    if column != last {
-                        out = LineLayout.spaces(numeric[column] ? 2 : pad + 2, at: out)
+            widths.withUnsafeBufferPointer { widths in
+                numeric.withUnsafeBufferPointer { numeric in
+                    for line in 0..<count {
+                        for column in 0...last {
+                            let (range, width) = cell(line, column)
+                            let bytes = UnsafeBufferPointer(start: source + range.lowerBound, count: range.count)
+                            let pad = max(0, widths[column] - width)
+                            if numeric[column] { out = LineLayout.spaces(pad, at: out) }
+                            if let states, states[column], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
+                                out = LineLayout.copy(UnsafeBufferPointer(start: code.utf8Start, count: code.utf8CodeUnitCount), to: out)
+                                out = LineLayout.copy(bytes, to: out)
+                                out = LineLayout.copy(UnsafeBufferPointer(start: Renderer.colorReset.utf8Start, count: Renderer.colorReset.utf8CodeUnitCount), to: out)
+                            } else if range.count <= 16, range.lowerBound + 16 <= text.count {
+                                // Sixteen bytes are readable from here: two words, whatever the length.
+                                let from = UnsafeRawPointer(source + range.lowerBound), to = UnsafeMutableRawPointer(out)
+                                to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                                to.storeBytes(of: from.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+                                out += range.count
+                            } else {
+                                out = LineLayout.copy(bytes, to: out)
+                            }
+                            if column != last {
+                                out = LineLayout.spaces(numeric[column] ? 2 : pad + 2, at: out)
+                            }
+                        }
+                        out.pointee = 0x0A
+                        out += 1
                     }
                 }
-                out.pointee = 0x0A
-                out += 1
             }
             written = out - buffer.baseAddress!
         }
@@ -252,18 +266,22 @@ private struct LineLayout {
     @inline(__always)
     private static func copy(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         guard let source = bytes.baseAddress else { return out }
-        // Cells are short: a loop costs less than calling memcpy.
-        if bytes.count <= 16 {
-            for i in 0..<bytes.count { out[i] = source[i] }
-        } else {
-            out.initialize(from: source, count: bytes.count)
-        }
+        out.initialize(from: source, count: bytes.count)
         return out + bytes.count
     }
 
+    private static let spaceWord = UInt64(0x2020_2020_2020_2020)
+
+    /// `count` spaces; up to sixteen as two words (the layout's buffer has room past any line).
     @inline(__always)
     private static func spaces(_ count: Int, at out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        for i in 0..<count { out[i] = 0x20 }
+        if count <= 16 {
+            let to = UnsafeMutableRawPointer(out)
+            to.storeBytes(of: spaceWord, as: UInt64.self)
+            to.storeBytes(of: spaceWord, toByteOffset: 8, as: UInt64.self)
+        } else {
+            out.initialize(repeating: 0x20, count: count)
+        }
         return out + count
     }
 }
