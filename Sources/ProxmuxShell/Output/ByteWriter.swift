@@ -72,9 +72,6 @@ final class ByteStore: @unchecked Sendable {
 
     deinit { base.deallocate() }
 
-    /// The bytes in `range`; valid while the store is.
-    @inline(__always)
-    func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-    }
+    /// The bytes; valid while the store is.
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 }

@@ -117,7 +117,7 @@ public struct Renderer {
         }
         pieces += Renderer.inParallel(parts) { part in
             part.cells.withUnsafeBufferPointer { cells in
-                layout.lines(part.rowCount, of: part.text.bytes(0..<part.text.count)) { row, index in
+                layout.lines(part.rowCount, of: part.text.bytes) { row, index in
                     let cell = row * columns.count + index
                     let begin = cell == 0 ? 0 : Int(cells[cell - 1].end)
                     return (begin..<Int(cells[cell].end), Int(cells[cell].width))
