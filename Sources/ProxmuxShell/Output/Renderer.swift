@@ -160,7 +160,20 @@ public struct Renderer {
         return ascii ? utf8.count : String(decoding: utf8, as: UTF8.self).count
     }
 
-
+    /// `width` of bytes in memory, tested eight at a time for ASCII.
+    static func width(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        var highBits: UInt64 = 0, i = 0
+        while i + 8 <= bytes.count {
+            highBits |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            highBits |= UInt64(base[i])
+            i += 1
+        }
+        return highBits & 0x8080_8080_8080_8080 == 0 ? bytes.count : String(decoding: bytes, as: UTF8.self).count
+    }
 
     // MARK: Records
 
@@ -317,8 +330,14 @@ private struct FormattedCells {
                 for column in 0..<count {
                     let start = text.count
                     let key = keyIndices[column]
+                    // Numbers and empty cells are written in ASCII: their width is their length.
+                    var ascii = false
                     if key >= 0 {
                         let scalar = rows.scalar(row, key: key)
+                        switch scalar {
+                        case .absent, .null, .integer, .number: ascii = true
+                        case .text, .other: break
+                        }
                         if plainNumbers[column] {
                             switch scalar {
                             case .absent, .null, .integer, .number: break
@@ -332,7 +351,7 @@ private struct FormattedCells {
                         if plainNumbers[column], let value, !value.isNumber { plainNumbers[column] = false }
                         Humanize.appendCell(value, formats[column], to: &text)
                     }
-                    let width = Renderer.width(text.bytes(from: start))
+                    let width = ascii ? text.count - start : Renderer.width(text.bytes(from: start))
                     if width > columnWidths[column] { columnWidths[column] = width }
                     cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
                     cell += 1
