@@ -308,6 +308,29 @@ import Testing
         }
     }
 
+    /// A big answer of announced length has its buffer's pages faulted in by another thread
+    /// while it arrives; what arrives is read as if nothing else touched the buffer.
+    @Test func aBigAnswerWhoseBufferIsFaultedInAheadReadsTheSame() throws {
+        let rows: [JSON] = (0..<20_000).map { n in
+            .object([("vmid", .int(Int64(100 + n))), ("name", .string("guest-with-a-longer-name-\(n)")), ("cpu", .double(Double(n % 97) / 97))])
+        }
+        let text = JSON.object([("data", .array(rows))]).serialized()
+        let bytes = Array(text.utf8)
+        #expect(bytes.count >= 1 << 20, "big enough to be faulted in ahead")
+        var builder = JSONRows.Builder(member: "data", keys: ["vmid", "name"])
+        builder.reserveCapacity(bytes.count, exact: true)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + 16_384)
+            bytes[offset..<end].withUnsafeBufferPointer { builder.append($0, indexing: offset % 3 == 0) }
+            offset = end
+        }
+        let fed = try builder.finish()
+        #expect(fed.count == rows.count)
+        #expect(fed.withRowText(fed.count - 1) { Array($0) } == Array(rows.last!.serialized().utf8))
+        #expect((0..<fed.count).allSatisfy { fed.integer($0, key: 0) == Int64(100 + $0) })
+    }
+
     @Test func theFirstOfTwoDataMembersIsTheRows() throws {
         let text = #"{"data":[],"data":[{"a":1}]}"#
         #expect(try JSON.parse(text)["data"] == .array([]))

@@ -281,7 +281,12 @@ final class CurlTransport: @unchecked Sendable {
             guard pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 else { return }
             let capacity = Int(min(response.isEncoded ? length * 8 : length, 1 << 30))
             if !response.isEncoded { plainLength = Int(min(length, 1 << 30)) }
-            if response.rows != nil { response.rows?.reserveCapacity(capacity) } else { response.body.reserveCapacity(capacity) }
+            let exact = !response.isEncoded  // read before `response.rows` is being modified
+            if response.rows != nil {
+                response.rows?.reserveCapacity(capacity, exact: exact)
+            } else {
+                response.body.reserveCapacity(capacity)
+            }
         }
     }
 
