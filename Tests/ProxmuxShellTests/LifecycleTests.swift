@@ -107,9 +107,9 @@ import PVESchema
         final class Recorder: ProcessLauncher { var argv: [String] = []; func run(_ argv: [String]) throws -> Int32 { self.argv = argv; return 0 } }
         let recorder = Recorder()
         shell.session.launcher = recorder
-        shell.session.ssh = SSHAccess(user: "root", hosts: ["pve1": "10.0.0.1"])
+        shell.session.ssh = SSHAccess(user: "root")
         try shell.run("console 200")
-        #expect(recorder.argv == ["ssh", "-t", "root@10.0.0.1", "pct", "console", "200"])
+        #expect(recorder.argv == ["ssh", "-t", "root@pve1", "pct", "console", "200"])
         try shell.run("console 103")
         #expect(recorder.argv == ["ssh", "-t", "root@pve2", "qm", "terminal", "103"])
     }

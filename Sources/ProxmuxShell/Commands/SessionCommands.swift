@@ -25,14 +25,14 @@ enum SessionCommands {
 
     static let console = CommandSpec(
         name: "console", group: .session, abstract: "Open the guest's console over SSH (pct console / qm terminal)",
-        discussion: "Runs `ssh -t USER@NODE pct console ID` for containers and `qm terminal ID` for VMs (a serial port must be configured). SSH user and hosts come from the profile.",
+        discussion: "Runs `ssh -t USER@NODE pct console ID` for containers and `qm terminal ID` for VMs (a serial port must be configured). The SSH user is the profile's `ssh-user`; ssh resolves the node name (DNS, /etc/hosts, or a Host entry in ~/.ssh/config).",
         examples: ["console 200", "console web01"],
         arguments: [ArgumentSpec("TARGET", help: "one guest (default: the selected guest)", completion: .guests(.running), optional: true)],
         needs: .guest,
         run: { inv in
             let guest = try inv.resolveGuest(inv.arguments.first)
             guard let ssh = inv.session.ssh else {
-                throw ShellError("console needs SSH access to the nodes: set the ssh user (and hosts if node names do not resolve) in profile '\(inv.session.profileName)'")
+                throw ShellError("console needs SSH access to the nodes: set ssh-user in profile '\(inv.session.profileName)' (ssh must reach each node by its name: DNS, /etc/hosts or a Host entry in ~/.ssh/config)")
             }
             guard inv.session.settings.interactive else { throw ShellError("console needs an interactive terminal") }
             let argv = consoleCommand(guest, ssh: ssh)
@@ -45,6 +45,6 @@ enum SessionCommands {
     /// `ssh -t USER@HOST pct console ID` / `qm terminal ID`. No secrets: ssh authenticates on its own.
     static func consoleCommand(_ guest: Guest, ssh: SSHAccess) -> [String] {
         let remote = guest.kind == .container ? ["pct", "console", String(guest.vmid)] : ["qm", "terminal", String(guest.vmid)]
-        return ["ssh", "-t", "\(ssh.user)@\(ssh.host(for: guest.node))"] + remote
+        return ["ssh", "-t", "\(ssh.user)@\(guest.node)"] + remote
     }
 }

@@ -125,14 +125,11 @@ public struct ShellSettings: Sendable {
     public init() {}
 }
 
-/// How `console` reaches a node over SSH.
+/// How `console` reaches a node over SSH: as USER@NODE, the node name resolved by ssh itself
+/// (DNS, /etc/hosts, or a `Host` entry in ~/.ssh/config, which also sets ports and keys).
 public struct SSHAccess: Sendable, Equatable {
     public var user: String
-    /// Host per node name; nodes not listed are reached by their name.
-    public var hosts: [String: String]
-    public init(user: String, hosts: [String: String] = [:]) {
+    public init(user: String) {
         self.user = user
-        self.hosts = hosts
     }
-    public func host(for node: String) -> String { hosts[node] ?? node }
 }
