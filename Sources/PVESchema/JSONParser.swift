@@ -370,6 +370,22 @@ enum Word {
         return flags == 0 ? 8 : flags.trailingZeroBitCount / 8
     }
 
+    /// Masks keeping the first `length` bytes (0...16) of two words loaded from a text.
+    @inline(__always)
+    static func masks(keeping length: Int) -> (UInt64, UInt64) {
+        (length >= 8 ? ~0 : (1 << UInt64(length * 8)) &- 1,
+         length <= 8 ? 0 : length >= 16 ? ~0 : (1 << UInt64((length - 8) * 8)) &- 1)
+    }
+
+    /// Up to sixteen bytes as two words, zero-padded (the byte at the lowest address lowest).
+    static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            for i in 0..<min(bytes.count, 16) { raw[i] = bytes[i] }
+        }
+        return (UInt64(littleEndian: words.0), UInt64(littleEndian: words.1))
+    }
+
     /// Where the run of ASCII digits from `start` ends (at most at `end`).
     @inline(__always)
     static func digitsEnd(_ text: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {

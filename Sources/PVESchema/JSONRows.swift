@@ -747,11 +747,8 @@ private struct KeyMatcher: Sendable {
         var prediction = Prediction(key: index)
         let patternStart = key.start - 1, length = key.end - key.start + 3
         if !key.escaped, length <= 16, key.end + 1 < text.count, text[key.end + 1] == UInt8(ascii: ":") {
-            withUnsafeMutableBytes(of: &prediction.pattern) { raw in
-                for i in 0..<length { raw[i] = text[patternStart + i] }
-            }
-            prediction.mask = (length >= 8 ? ~0 : (1 << UInt64(length * 8)) &- 1,
-                               length <= 8 ? 0 : length == 16 ? ~0 : (1 << UInt64((length - 8) * 8)) &- 1)
+            prediction.pattern = Word.pack(UnsafeBufferPointer(rebasing: text[patternStart..<patternStart + length]))
+            prediction.mask = Word.masks(keeping: length)
             prediction.length = length
         }
         if ordinal < seen.count {
@@ -787,23 +784,15 @@ private struct PackedKey: Sendable {
             return pack(UnsafeBufferPointer(rebasing: text[key.start..<key.end]))
         }
         // Two loads and masks instead of a byte loop (the text goes on past the key).
-        let low = Word.load(base + key.start), high = Word.load(base + key.start + 8)
-        let lowMask: UInt64 = count >= 8 ? ~0 : (1 << UInt64(count * 8)) &- 1
-        let highMask: UInt64 = count <= 8 ? 0 : (1 << UInt64((count - 8) * 8)) &- 1
-        return (low & lowMask, (high & highMask) ^ UInt64(count) << 56)
+        let mask = Word.masks(keeping: count)
+        return (Word.load(base + key.start) & mask.0, (Word.load(base + key.start + 8) & mask.1) ^ UInt64(count) << 56)
     }
 
-    @inline(__always)
     private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
-        let count = bytes.count
-        guard count <= 15 else { return unpacked }
-        guard let base = bytes.baseAddress else { return (0, UInt64(count) << 56) }
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { raw in
-            for i in 0..<count { raw[i] = base[i] }
-        }
+        guard bytes.count <= 15 else { return unpacked }
+        let words = Word.pack(bytes)
         // The length in the last byte (unused by a 15-byte key) tells "a" from "a\0".
-        return (words.0, words.1 ^ UInt64(count) << 56)
+        return (words.0, words.1 ^ UInt64(bytes.count) << 56)
     }
 
     /// Whether the key token spells this key; `tokenWords` are the token's own `words(of:in:)`.

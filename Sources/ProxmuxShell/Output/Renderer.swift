@@ -336,14 +336,8 @@ private struct FormattedCells {
                         let scalar = rows.scalar(row, key: key)
                         switch scalar {
                         case .absent, .null, .integer, .number: ascii = true
-                        case .text, .other: break
-                        }
-                        if plainNumbers[column] {
-                            switch scalar {
-                            case .absent, .null, .integer, .number: break
-                            case .text: plainNumbers[column] = false
-                            case .other: plainNumbers[column] = rows.value(row, key: key)?.isNumber ?? true
-                            }
+                        case .text: plainNumbers[column] = false
+                        case .other: if plainNumbers[column] { plainNumbers[column] = rows.value(row, key: key)?.isNumber ?? true }
                         }
                         Humanize.appendCell(scalar, of: rows, row: row, key: key, formats[column], to: &text)
                     } else {
