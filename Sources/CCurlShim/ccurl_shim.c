@@ -1,6 +1,5 @@
 #include "ccurl_shim.h"
 #include <string.h>
-#include <sys/ioctl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -49,23 +48,6 @@ CURLcode pmx_getinfo_long(CURL *handle, CURLINFO info, long *value) {
 }
 CURLcode pmx_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
-}
-
-static int pmx_remember_socket(void *slot, curl_socket_t socket, curlsocktype purpose) {
-    if (purpose == CURLSOCKTYPE_IPCXN) *(int *)slot = socket;
-    return CURL_SOCKOPT_OK;
-}
-
-CURLcode pmx_track_socket(CURL *handle, int *slot) {
-    *slot = -1;
-    CURLcode rc = curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, pmx_remember_socket);
-    return rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_SOCKOPTDATA, slot);
-}
-
-long pmx_bytes_waiting(int socket) {
-    int waiting = 0;
-    if (socket < 0) return -1;
-    return ioctl(socket, FIONREAD, &waiting) == 0 ? waiting : -1;
 }
 
 size_t pmx_zero_terminated(void) { return CURL_ZERO_TERMINATED; }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 
 /// The elements of one JSON array kept as text, with the values of a few chosen keys located in a
 /// single validating pass.
@@ -57,7 +58,7 @@ public struct JSONRows: Sendable {
     /// `null` `data` does. The whole text is checked as `JSON.parse` would check it.
     public init(parsing text: [UInt8], member: String? = nil, keys: [String], splittingFrom: Int = 256 << 10) throws {
         var builder = Builder(member: member, keys: keys, splittingFrom: splittingFrom)
-        builder.text = text
+        builder.ownText = text
         self = try builder.finish()
     }
 
@@ -289,165 +290,105 @@ public struct JSONRows: Sendable {
 
     // MARK: Indexing
 
-    /// Indexes an answer while it arrives: each chunk's complete rows are indexed at once, so a big
-    /// listing is mostly indexed by the time its last byte is in (the wait for the network hides
-    /// the work). `finish` checks what is left as strictly as `JSONRows(parsing:)` checks a whole
-    /// text, which is one `finish` on the complete text; a long rest is indexed on two threads.
+    /// Indexes an answer while it arrives. `finish` checks what is left as strictly as
+    /// `JSONRows(parsing:)` checks a whole text, which is one `finish` on the complete text; a long
+    /// rest is indexed on two threads.
+    ///
+    /// A big answer of known length (`reserveCapacity` from `concurrentFrom` bytes) is indexed by
+    /// another thread while the transfer writes it: on a fast network the receiving thread is the
+    /// transfer's bottleneck (reading, decrypting, copying), so indexing there would only slow it,
+    /// and leaving everything to `finish` would add the whole index to the wait after the last
+    /// byte. A smaller one is indexed chunk by chunk as it comes.
     public struct Builder: Sendable {
         /// The answer so far.
-        public fileprivate(set) var text: [UInt8] = []
-        private let member: String?
-        private let keys: [String]
-        private var matcher: KeyMatcher
-        private var index = Index()
-        private var progress = Progress.opening
+        public var text: [UInt8] { alongside?.scan.text ?? ownText }
+        fileprivate var ownText: [UInt8] = []
+        private var arrival: ArrivalScan
+        /// The thread indexing a big answer alongside the transfer, while there is one; it owns
+        /// the text and the scan until `finish` (or an answer longer than announced) stops it.
+        private var alongside: AlongsideHandle?
         /// Rest of the text from which `finish` indexes on two threads.
         private let splittingFrom: Int
-
-        private enum Progress {
-            /// The array has not opened yet in the text so far.
-            case opening
-            /// The rows before `next` are indexed and another row starts there (after `[` or `,`);
-            /// the next attempt waits for the text to reach `retryAt` (a row cut off by the end of a
-            /// chunk is scanned again, so a long one is retried only after twice as much text).
-            case rows(next: Int, retryAt: Int)
-            /// All rows are indexed; the array's `]` is at `closing`.
-            case closed(at: Int)
-            /// Not shaped as `{"member":[row,...` or malformed after the rows before `next`: `finish`
-            /// checks the rest (everything when `next` is nil).
-            case deferred(next: Int?)
-        }
+        /// Announced length from which an answer is indexed alongside the transfer.
+        private let concurrentFrom: Int
 
         /// `splittingFrom`: how much text `finish` must have left to index to use two threads.
-        public init(member: String?, keys: [String], splittingFrom: Int = 256 << 10) {
+        public init(member: String?, keys: [String], splittingFrom: Int = 256 << 10, concurrentFrom: Int = 1 << 20) {
             var unique: [String] = []
             for key in keys where !unique.contains(key) { unique.append(key) }
-            self.member = member
-            self.keys = unique
-            matcher = KeyMatcher(keys: unique)
+            arrival = ArrivalScan(member: member, keys: unique)
             self.splittingFrom = splittingFrom
+            self.concurrentFrom = concurrentFrom
         }
 
         /// Room for an answer of `length` bytes (the announced length) and its index: growing a
-        /// multi-megabyte text and index by doubling would copy them several times over.
-        /// `exact`: the answer will be `length` bytes (an announced length of an answer sent as
-        /// is), so the pages of a big one can be faulted in ahead of the transfer.
+        /// multi-megabyte text and index by doubling would copy them several times over. From
+        /// `concurrentFrom` bytes on, another thread indexes the rows as they arrive. `exact`: the
+        /// answer will be `length` bytes (the announced length of an answer sent as is), so
+        /// that thread first faults in the buffer's pages: the receiving thread would otherwise
+        /// take a page fault every 4 KiB, ~800 for 10,000 guests.
         public mutating func reserveCapacity(_ length: Int, exact: Bool = false) {
-            text.reserveCapacity(length)
             // Pages reserved but never written cost nothing.
-            index.reserve(rows: length / 100, width: keys.count)
-            if exact, length >= 1 << 20 { Builder.populateInBackground(&text) }
-        }
-
-        /// Has another thread fault in the pages of a big answer's buffer while the transfer
-        /// fills it (MADV_POPULATE_WRITE, Linux 5.14+; ignored where unknown): the receiving
-        /// thread would otherwise take a page fault every 4 KiB, ~800 for 10,000 guests. The
-        /// kernel leaves pages that are already there as they are, so racing the writer is safe.
-        private static func populateInBackground(_ text: inout [UInt8]) {
-            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-            let capacity = text.capacity
-            guard let base = text.withUnsafeMutableBufferPointer({ $0.baseAddress }), pageSize > 0 else { return }
-            let start = (Int(bitPattern: base) + pageSize - 1) / pageSize * pageSize
-            let end = (Int(bitPattern: base) + capacity) / pageSize * pageSize
-            guard end > start else { return }
-            DispatchQueue.global().async {
-                _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
+            arrival.index.reserve(rows: length / 100, width: arrival.keys.count)
+            guard alongside == nil, length >= concurrentFrom, sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 else {
+                ownText.reserveCapacity(length)
+                return
             }
+            var text: [UInt8] = []
+            swap(&text, &ownText)
+            text.reserveCapacity(text.count + length)
+            let scan = AlongsideScan(text: text, arrival: arrival)
+            scan.start(populating: exact)
+            alongside = AlongsideHandle(scan: scan)
         }
 
         /// How many rows are indexed so far.
-        public var rowsIndexed: Int { index.rowStarts.count }
+        public var rowsIndexed: Int { alongside?.scan.rowsIndexed ?? arrival.index.rowStarts.count }
+
+        /// What the thread indexing alongside holds while it runs (tests watch it go).
+        var alongsideScan: AnyObject? { alongside?.scan }
 
         /// Starts over (the server sent a new status line, e.g. after `100 Continue`).
         public mutating func reset() {
-            self = Builder(member: member, keys: keys, splittingFrom: splittingFrom)
+            alongside?.scan.stop()
+            self = Builder(member: arrival.member, keys: arrival.keys, splittingFrom: splittingFrom, concurrentFrom: concurrentFrom)
         }
 
-        /// Adds the next chunk of the answer and, with `indexing`, indexes the rows that arrived
-        /// so far. A transfer passes `false` while more of the answer is already waiting to be
-        /// read: when the text flows faster than it can be indexed (loopback, a fast LAN),
-        /// indexing between reads only slows the reads, and the rows are left to `finish`, which
-        /// shares them between two threads. Indexing fills the waits for a slower network.
-        public mutating func append(_ chunk: UnsafeBufferPointer<UInt8>, indexing: Bool = true) {
-            text.append(contentsOf: chunk)
-            if case .opening = progress { progress = openingProgress() }
-            guard indexing, case .rows(let next, let retryAt) = progress, text.count >= retryAt else { return }
-            progress = indexArrivedRows(from: next)
-        }
-
-        /// Where the array opens, once the text so far shows it.
-        private func openingProgress() -> Progress {
-            text.withUnsafeBufferPointer { bytes in
-                var p = JSONParser(bytes: bytes)
-                do {
-                    p.skipWhitespace()
-                    if let member {
-                        guard p.index < bytes.count else { return .opening }
-                        guard bytes[p.index] == UInt8(ascii: "{") else { return .deferred(next: nil) }
-                        p.index += 1
-                        p.skipWhitespace()
-                        let key = try p.skipKey()
-                        guard PackedKey(Array(member.utf8)).matches(key, in: bytes) else { return .deferred(next: nil) }
-                    }
-                    guard p.index < bytes.count else { return .opening }
-                    guard bytes[p.index] == UInt8(ascii: "[") else { return .deferred(next: nil) }
-                    p.index += 1
-                    p.skipWhitespace()
-                    guard p.index < bytes.count else { return .opening }
-                    // An empty array is left to `finish`, which reads small texts whole.
-                    return bytes[p.index] == UInt8(ascii: "]") ? .deferred(next: nil) : .rows(next: p.index, retryAt: 0)
-                } catch {
-                    return Builder.isCutOff(error, in: bytes) ? .opening : .deferred(next: nil)
-                }
+        /// Adds the next chunk of the answer and indexes the rows that arrived so far (or has
+        /// them indexed alongside).
+        public mutating func append(_ chunk: UnsafeBufferPointer<UInt8>) {
+            if let scan = alongside?.scan {
+                if scan.append(chunk) { return }
+                // Longer than announced: the text must grow, and move, so the other thread stops.
+                takeBack()
             }
+            ownText.append(contentsOf: chunk)
+            ownText.withUnsafeBufferPointer { arrival.advance(over: $0) }
         }
 
-        /// Indexes the complete rows from `next` on; a row the text so far cuts off is forgotten
-        /// and read again when more text has come.
-        private mutating func indexArrivedRows(from next: Int) -> Progress {
-            let text = self.text  // shares the buffer: `index` and `matcher` change while it is read
-            let depth = member == nil ? 0 : 1
-            return text.withUnsafeBufferPointer { bytes in
-                var p = JSONParser(bytes: bytes, at: next)
-                while true {
-                    let rowStart = p.index, rowsBefore = index.rowStarts.count
-                    do {
-                        try JSONRows.indexRow(&p, depth: depth, matcher: &matcher, into: &index)
-                        p.skipWhitespace()
-                        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: ",") {
-                            p.index += 1
-                            continue
-                        }
-                        if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "]") { return .closed(at: p.index) }
-                        index.truncate(toRows: rowsBefore, width: keys.count)
-                        if p.index < bytes.count { return .deferred(next: rowStart) }
-                    } catch {
-                        index.truncate(toRows: rowsBefore, width: keys.count)
-                        guard Builder.isCutOff(error, in: bytes) else { return .deferred(next: rowStart) }
-                    }
-                    return .rows(next: rowStart, retryAt: bytes.count + (bytes.count - rowStart))
-                }
-            }
-        }
-
-        /// Whether a scan failed only because the text so far ends (within a literal or escape).
-        private static func isCutOff(_ error: any Error, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard let error = error as? JSONParseError else { return false }
-            return error.offset >= bytes.count - 8
+        /// Stops indexing alongside; the text and the scan come back to this thread.
+        private mutating func takeBack() {
+            guard let scan = alongside?.scan else { return }
+            scan.stop()
+            alongside = nil
+            ownText = scan.text
+            arrival = scan.arrival
         }
 
         /// The rows of the complete text, which is checked to the end as `JSON.parse` checks it.
         public consuming func finish() throws -> JSONRows {
-            let text = self.text
-            let keys = self.keys
+            takeBack()
+            let text = ownText
+            let keys = arrival.keys
             // Taken out of `self`, not copied: a shared index would be copied whole (a megabyte
             // for 10,000 guests) by the first row `finish` adds.
             var index = Index()
-            swap(&index, &self.index)
-            var matcher = self.matcher
-            let member = self.member
+            swap(&index, &arrival.index)
+            var matcher = arrival.matcher
+            let member = arrival.member
             let depth = member == nil ? 0 : 1
             let splittingFrom = self.splittingFrom
+            let progress = arrival.progress
             try text.withUnsafeBufferPointer { bytes in
                 guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "text larger than 2 GiB") }
                 var parser: JSONParser
@@ -487,6 +428,202 @@ public struct JSONRows: Sendable {
             }
             return JSONRows(keys: keys, text: text, index: index)
         }
+    }
+
+    /// Which rows of an arriving answer are indexed, advanced each time more of it is in.
+    private struct ArrivalScan: Sendable {
+        let member: String?
+        let keys: [String]
+        var matcher: KeyMatcher
+        var index = Index()
+        var progress = Progress.opening
+
+        enum Progress {
+            /// The array has not opened yet in the text so far.
+            case opening
+            /// The rows before `next` are indexed and another row starts there (after `[` or `,`);
+            /// the next attempt waits for the text to reach `retryAt` (a row cut off by the end of a
+            /// chunk is scanned again, so a long one is retried only after twice as much text).
+            case rows(next: Int, retryAt: Int)
+            /// All rows are indexed; the array's `]` is at `closing`.
+            case closed(at: Int)
+            /// Not shaped as `{"member":[row,...` or malformed after the rows before `next`: `finish`
+            /// checks the rest (everything when `next` is nil).
+            case deferred(next: Int?)
+        }
+
+        init(member: String?, keys: [String]) {
+            self.member = member
+            self.keys = keys
+            matcher = KeyMatcher(keys: keys)
+        }
+
+        /// Indexes the complete rows in `bytes` (the text so far) that are not indexed yet.
+        mutating func advance(over bytes: UnsafeBufferPointer<UInt8>) {
+            if case .opening = progress { progress = openingProgress(bytes) }
+            guard case .rows(let next, let retryAt) = progress, bytes.count >= retryAt else { return }
+            progress = indexArrivedRows(bytes, from: next)
+        }
+
+        /// Where the array opens, once the text so far shows it.
+        private func openingProgress(_ bytes: UnsafeBufferPointer<UInt8>) -> Progress {
+            var p = JSONParser(bytes: bytes)
+            do {
+                p.skipWhitespace()
+                if let member {
+                    guard p.index < bytes.count else { return .opening }
+                    guard bytes[p.index] == UInt8(ascii: "{") else { return .deferred(next: nil) }
+                    p.index += 1
+                    p.skipWhitespace()
+                    let key = try p.skipKey()
+                    guard PackedKey(Array(member.utf8)).matches(key, in: bytes) else { return .deferred(next: nil) }
+                }
+                guard p.index < bytes.count else { return .opening }
+                guard bytes[p.index] == UInt8(ascii: "[") else { return .deferred(next: nil) }
+                p.index += 1
+                p.skipWhitespace()
+                guard p.index < bytes.count else { return .opening }
+                // An empty array is left to `finish`, which reads small texts whole.
+                return bytes[p.index] == UInt8(ascii: "]") ? .deferred(next: nil) : .rows(next: p.index, retryAt: 0)
+            } catch {
+                return ArrivalScan.isCutOff(error, in: bytes) ? .opening : .deferred(next: nil)
+            }
+        }
+
+        /// Indexes the complete rows from `next` on; a row the text so far cuts off is forgotten
+        /// and read again when more text has come.
+        private mutating func indexArrivedRows(_ bytes: UnsafeBufferPointer<UInt8>, from next: Int) -> Progress {
+            let depth = member == nil ? 0 : 1
+            var p = JSONParser(bytes: bytes, at: next)
+            while true {
+                let rowStart = p.index, rowsBefore = index.rowStarts.count
+                do {
+                    try JSONRows.indexRow(&p, depth: depth, matcher: &matcher, into: &index)
+                    p.skipWhitespace()
+                    if p.index < bytes.count, bytes[p.index] == UInt8(ascii: ",") {
+                        p.index += 1
+                        continue
+                    }
+                    if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "]") { return .closed(at: p.index) }
+                    index.truncate(toRows: rowsBefore, width: keys.count)
+                    if p.index < bytes.count { return .deferred(next: rowStart) }
+                } catch {
+                    index.truncate(toRows: rowsBefore, width: keys.count)
+                    guard ArrivalScan.isCutOff(error, in: bytes) else { return .deferred(next: rowStart) }
+                }
+                return .rows(next: rowStart, retryAt: bytes.count + (bytes.count - rowStart))
+            }
+        }
+
+        /// Whether a scan failed only because the text so far ends (within a literal or escape).
+        private static func isCutOff(_ error: any Error, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard let error = error as? JSONParseError else { return false }
+            return error.offset >= bytes.count - 8
+        }
+    }
+
+    /// An `ArrivalScan` run by its own thread while the receiving thread appends to the text.
+    ///
+    /// The text's capacity is reserved up front and appends stop short of it, so its bytes never
+    /// move; only this object holds the array, so appending never copies it. The scanning thread
+    /// reads the bytes through the pointer taken at the start, up to the length published (with
+    /// release/acquire ordering) after each append. The receiving thread reads `text` and
+    /// `arrival` only after `stop`, which waits for the scanning thread to end.
+    private final class AlongsideScan: @unchecked Sendable {
+        private(set) var text: [UInt8]
+        private(set) var arrival: ArrivalScan
+        private let base: UnsafePointer<UInt8>?
+        private let published = Atomic<Int>(0)
+        private let stopping = Atomic<Bool>(false)
+        private let indexedRows = Atomic<Int>(0)
+        /// Signalled for every `wakeEvery` bytes appended, and by `stop`.
+        private let wake = DispatchSemaphore(value: 0)
+        private let ended = DispatchSemaphore(value: 0)
+        private var signalledAt = 0
+        private var isStopped = false
+        /// Each wake indexes what came since the last: waking per TLS record (16 KiB at most)
+        /// would cost more in wake-ups than the scan.
+        private static let wakeEvery = 64 << 10
+
+        init(text: [UInt8], arrival: ArrivalScan) {
+            self.text = text
+            self.arrival = arrival
+            base = text.withUnsafeBufferPointer { $0.baseAddress }
+            published.store(text.count, ordering: .releasing)
+        }
+
+        var rowsIndexed: Int { indexedRows.load(ordering: .acquiring) }
+
+        /// Starts the scanning thread; `populating`: it first faults in the pages of the whole
+        /// capacity (MADV_POPULATE_WRITE, Linux 5.14+; ignored where unknown), which the kernel
+        /// does without touching pages the receiving thread has written already.
+        func start(populating: Bool) {
+            let capacity = text.capacity
+            DispatchQueue(label: "proxmux.rows").async { [self] in
+                if populating, let base { AlongsideScan.populate(UnsafeRawPointer(base), capacity) }
+                run()
+            }
+        }
+
+        private func run() {
+            var scanned = -1
+            while true {
+                wake.wait()
+                let isLast = stopping.load(ordering: .acquiring)
+                let count = published.load(ordering: .acquiring)
+                if count > scanned, let base {
+                    arrival.advance(over: UnsafeBufferPointer(start: base, count: count))
+                    indexedRows.store(arrival.index.rowStarts.count, ordering: .releasing)
+                    scanned = count
+                }
+                if isLast { break }
+            }
+            ended.signal()
+        }
+
+        /// Appends `chunk` unless it would outgrow the reserved capacity (false: nothing added).
+        func append(_ chunk: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard !isStopped, chunk.count <= text.capacity - text.count else { return false }
+            text.append(contentsOf: chunk)
+            published.store(text.count, ordering: .releasing)
+            if text.count - signalledAt >= AlongsideScan.wakeEvery {
+                signalledAt = text.count
+                wake.signal()
+            }
+            return true
+        }
+
+        /// Has the scanning thread index what was published and end; returns when it has.
+        func stop() {
+            guard !isStopped else { return }
+            isStopped = true
+            stopping.store(true, ordering: .releasing)
+            wake.signal()
+            ended.wait()
+        }
+
+        /// Ends the scanning thread without waiting (the builder went away unfinished).
+        fileprivate func abandon() {
+            stopping.store(true, ordering: .releasing)
+            wake.signal()
+        }
+
+        private static func populate(_ base: UnsafeRawPointer, _ capacity: Int) {
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            guard pageSize > 0 else { return }
+            let start = (Int(bitPattern: base) + pageSize - 1) / pageSize * pageSize
+            let end = (Int(bitPattern: base) + capacity) / pageSize * pageSize
+            guard end > start else { return }
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
+        }
+    }
+
+    /// The builder's hold on an `AlongsideScan`: the scanning thread holds the scan itself, so a
+    /// builder dropped before `finish` (a failed transfer) ends that thread from here.
+    private final class AlongsideHandle: Sendable {
+        let scan: AlongsideScan
+        init(scan: AlongsideScan) { self.scan = scan }
+        deinit { scan.abandon() }
     }
 
     /// Calls `body` for each member of the object at the parser's position, with the member's key

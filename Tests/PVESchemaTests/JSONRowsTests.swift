@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import PVESchema
 @testable import PVESim
 
@@ -242,10 +245,12 @@ import Testing
 
 /// Feeding an answer chunk by chunk, as it arrives from the network, gives what the whole text gives.
 @Suite struct JSONRowsBuilderTests {
-    /// `text` fed in chunks of the given sizes (cycled), then finished.
-    static func fed(_ text: String, member: String? = "data", keys: [String], chunks sizes: [Int]) throws -> JSONRows {
-        var builder = JSONRows.Builder(member: member, keys: keys)
+    /// `text` fed in chunks of the given sizes (cycled), then finished. `announced`: the length
+    /// announced ahead, from which the rows are indexed alongside on another thread.
+    static func fed(_ text: String, member: String? = "data", keys: [String], chunks sizes: [Int], announced: Int? = nil) throws -> JSONRows {
+        var builder = JSONRows.Builder(member: member, keys: keys, concurrentFrom: announced == nil ? 1 << 20 : 0)
         let bytes = Array(text.utf8)
+        if let announced { builder.reserveCapacity(announced, exact: announced == bytes.count) }
         var offset = 0, turn = 0
         while offset < bytes.count {
             let end = min(bytes.count, offset + sizes[turn % sizes.count])
@@ -281,12 +286,15 @@ import Testing
                                                           : [("data", .array(rows)), ("total", .int(Int64(rows.count)))]
             let text = JSON.object(members).serialized(pretty: generator.next() % 2 == 0)
             let whole = try JSONRows(parsing: Array(text.utf8), member: "data", keys: keys)
-            let fed = try Self.fed(text, keys: keys, chunks: chunks)
-            #expect(fed.values == rows)
-            #expect(fed.values == whole.values)
-            for i in 0..<rows.count {
-                for key in keys.indices { #expect(fed.scalar(i, key: key) == whole.scalar(i, key: key)) }
-                #expect(fed.withRowText(i) { Array($0) } == whole.withRowText(i) { Array($0) })
+            // Indexed as it comes, alongside, and alongside past a too short announced length.
+            for announced in [nil, text.utf8.count, text.utf8.count / 2] {
+                let fed = try Self.fed(text, keys: keys, chunks: chunks, announced: announced)
+                #expect(fed.values == rows)
+                #expect(fed.values == whole.values)
+                for i in 0..<rows.count {
+                    for key in keys.indices { #expect(fed.scalar(i, key: key) == whole.scalar(i, key: key)) }
+                    #expect(fed.withRowText(i) { Array($0) } == whole.withRowText(i) { Array($0) })
+                }
             }
             let array = JSON.array(rows).serialized()
             #expect(try Self.fed(array, member: nil, keys: keys, chunks: chunks).values == rows)
@@ -303,28 +311,41 @@ import Testing
     func malformedTextInChunksFailsWhereTheWholeTextFails(_ text: String) {
         let expected = #expect(throws: JSONParseError.self) { try JSONRows(parsing: Array(text.utf8), member: "data", keys: ["a"]) }
         for chunks in [[1], [3, 1], [16], [1000]] {
-            let error = #expect(throws: JSONParseError.self) { try Self.fed(text, keys: ["a"], chunks: chunks) }
-            #expect(error?.offset == expected?.offset && error?.reason == expected?.reason, "\(text) in chunks of \(chunks)")
+            for announced in [nil, text.utf8.count] {
+                let error = #expect(throws: JSONParseError.self) { try Self.fed(text, keys: ["a"], chunks: chunks, announced: announced) }
+                #expect(error?.offset == expected?.offset && error?.reason == expected?.reason, "\(text) in chunks of \(chunks)")
+            }
         }
     }
 
-    /// A big answer of announced length has its buffer's pages faulted in by another thread
-    /// while it arrives; what arrives is read as if nothing else touched the buffer.
-    @Test func aBigAnswerWhoseBufferIsFaultedInAheadReadsTheSame() throws {
+    /// A big answer of announced length is indexed by another thread while it arrives (its
+    /// buffer's pages faulted in first); the rows are those of the whole text.
+    @Test func aBigAnswerIsIndexedAlongsideWhileItArrives() throws {
         let rows: [JSON] = (0..<20_000).map { n in
             .object([("vmid", .int(Int64(100 + n))), ("name", .string("guest-with-a-longer-name-\(n)")), ("cpu", .double(Double(n % 97) / 97))])
         }
         let text = JSON.object([("data", .array(rows))]).serialized()
         let bytes = Array(text.utf8)
-        #expect(bytes.count >= 1 << 20, "big enough to be faulted in ahead")
+        #expect(bytes.count >= 1 << 20, "big enough to be indexed alongside")
         var builder = JSONRows.Builder(member: "data", keys: ["vmid", "name"])
         builder.reserveCapacity(bytes.count, exact: true)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + 16_384)
-            bytes[offset..<end].withUnsafeBufferPointer { builder.append($0, indexing: offset % 3 == 0) }
-            offset = end
+        func feed(_ range: Range<Int>) {
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let end = min(range.upperBound, offset + 16_384)
+                bytes[offset..<end].withUnsafeBufferPointer { builder.append($0) }
+                offset = end
+            }
         }
+        feed(0..<bytes.count / 2)
+        // The other thread indexes the first half while this one waits (up to 10 s).
+        var waited = 0
+        while builder.rowsIndexed == 0, waited < 1000 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(builder.rowsIndexed > 0, "rows are indexed before the answer is complete")
+        feed(bytes.count / 2..<bytes.count)
         let fed = try builder.finish()
         #expect(fed.count == rows.count)
         #expect(fed.withRowText(fed.count - 1) { Array($0) } == Array(rows.last!.serialized().utf8))
@@ -338,13 +359,35 @@ import Testing
         #expect(try Self.fed(text, keys: ["a"], chunks: [1]).isEmpty)
     }
 
-    @Test func aRestartForgetsWhatCameBefore() throws {
-        var builder = JSONRows.Builder(member: "data", keys: ["a"])
+    @Test(arguments: [false, true])
+    func aRestartForgetsWhatCameBefore(alongside: Bool) throws {
+        var builder = JSONRows.Builder(member: "data", keys: ["a"], concurrentFrom: 0)
+        if alongside { builder.reserveCapacity(64) }
         Array(#"{"data":[{"a":1},{"a":2},"#.utf8).withUnsafeBufferPointer { builder.append($0) }
         builder.reset()
         Array(#"{"data":[{"a":3}]}"#.utf8).withUnsafeBufferPointer { builder.append($0) }
         let rows = try builder.finish()
         #expect(rows.values == [["a": 3]])
+    }
+
+    /// A transfer that fails leaves its builder unfinished: dropping it ends the thread that
+    /// indexed alongside, which lets go of the text and index it held.
+    @Test func aDroppedBuilderEndsItsThread() throws {
+        weak var scan: AnyObject?
+        do {
+            var builder = JSONRows.Builder(member: "data", keys: ["a"], concurrentFrom: 0)
+            builder.reserveCapacity(1 << 16)
+            Array(#"{"data":[{"a":1},{"a":"#.utf8).withUnsafeBufferPointer { builder.append($0) }
+            scan = builder.alongsideScan
+            #expect(scan != nil || sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 2)
+        }
+        var waited = 0
+        while scan != nil, waited < 1000 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(scan == nil)
+        #expect(try Self.fed(#"{"data":[{"a":1}]}"#, keys: ["a"], chunks: [4], announced: 18).values == [["a": 1]])
     }
 }
 
@@ -409,23 +452,6 @@ import Testing
             let split = #expect(throws: JSONParseError.self) { _ = try JSONRows(parsing: broken, member: "data", keys: Self.keys, splittingFrom: 0) }
             #expect(split?.offset == one?.offset && split?.reason == one?.reason, "\(bad)")
         }
-    }
-}
-
-/// A transfer whose answer flows faster than it can be indexed leaves the rows to `finish`.
-@Suite struct JSONRowsDeferredIndexingTests {
-    @Test func rowsAddedWithoutIndexingAreIndexedByTheNextChunkThatIsOrByFinish() throws {
-        var builder = JSONRows.Builder(member: "data", keys: ["vmid"])
-        func add(_ text: String, indexing: Bool) { Array(text.utf8).withUnsafeBufferPointer { builder.append($0, indexing: indexing) } }
-        add(#"{"data":[{"vmid":100},{"vmid":101},"#, indexing: true)
-        #expect(builder.rowsIndexed == 2)
-        add(#"{"vmid":102},{"vmid":103},"#, indexing: false)
-        #expect(builder.rowsIndexed == 2, "more was waiting: reading comes first")
-        add(#"{"vmid":104},"#, indexing: true)
-        #expect(builder.rowsIndexed == 5, "the transfer waits: everything that arrived is indexed")
-        add(#"{"vmid":105},{"vmid":106}]}"#, indexing: false)
-        let rows = try builder.finish()
-        #expect((0..<rows.count).map { rows.integer($0, key: 0) } == [100, 101, 102, 103, 104, 105, 106])
     }
 }
 

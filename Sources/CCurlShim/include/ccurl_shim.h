@@ -28,14 +28,6 @@ CURLcode pmx_setopt_ssl_ctx_callback(CURL *handle, pmx_ssl_ctx_callback callback
 CURLcode pmx_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode pmx_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
 
-/// Keeps the handle's current connection socket in `*slot` (-1 before the first connection);
-/// CURLINFO_ACTIVESOCKET only tells it once a transfer is over.
-CURLcode pmx_track_socket(CURL *handle, int *slot);
-
-/// Bytes `socket` holds, received but not yet read (-1 when unknown). A listing's rows are
-/// indexed while the transfer waits for more; with data waiting, reading comes first.
-long pmx_bytes_waiting(int socket);
-
 /// CURL_ZERO_TERMINATED is a macro Swift does not import.
 size_t pmx_zero_terminated(void);
 

@@ -44,8 +44,6 @@ final class CurlTransport: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     private let pin: UnsafeMutablePointer<pmx_tls_pin>
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    /// The connection's socket, kept by libcurl's socket callback.
-    private let socket: UnsafeMutablePointer<Int32>
     let endpoint: Endpoint
     private let connectTimeout: Double
     private let timeout: Double
@@ -67,8 +65,6 @@ final class CurlTransport: @unchecked Sendable {
         pin.initialize(to: pmx_tls_pin())
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        socket = .allocate(capacity: 1)
-        pmx_track_socket(handle, socket)
 
         pmx_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         pmx_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
@@ -87,7 +83,6 @@ final class CurlTransport: @unchecked Sendable {
         pin.deinitialize(count: 1)
         pin.deallocate()
         errorBuffer.deallocate()
-        socket.deallocate()
     }
 
     /// `curl_global_init` must run once before threads use curl; a lazy static runs exactly once.
@@ -221,24 +216,17 @@ final class CurlTransport: @unchecked Sendable {
     private final class Collector {
         var response = HTTPResponse()
         let handle: UnsafeMutableRawPointer
-        private let socket: UnsafePointer<Int32>
         private var sized = false
-        /// The body's announced length when it is sent as is (-1: unknown or compressed), and how
-        /// much of it has come.
-        private var plainLength = -1
-        private var received = 0
 
-        init(handle: UnsafeMutableRawPointer, socket: UnsafePointer<Int32>, indexing: JSONRows.Builder?) {
+        init(handle: UnsafeMutableRawPointer, indexing: JSONRows.Builder?) {
             self.handle = handle
-            self.socket = socket
             response.rows = indexing
         }
 
         func receive(_ chunk: UnsafeBufferPointer<UInt8>) {
             if !sized { reserveAnnouncedLength() }
             if response.rows != nil {
-                received += chunk.count
-                response.rows?.append(chunk, indexing: isWaitingForTheNetwork)
+                response.rows?.append(chunk)
             } else {
                 response.body.append(contentsOf: chunk)
             }
@@ -247,8 +235,6 @@ final class CurlTransport: @unchecked Sendable {
         /// A new status line (after `100 Continue`): what came before was not the answer.
         func restart() {
             sized = false
-            received = 0
-            plainLength = -1
             response.body.removeAll(keepingCapacity: true)
             response.rows?.reset()
         }
@@ -257,17 +243,6 @@ final class CurlTransport: @unchecked Sendable {
         func complete() -> HTTPResponse {
             if let rows = response.rows { response.body = rows.text }
             return response
-        }
-
-        /// Whether the transfer is waiting for the network, so that indexing the rows that came can
-        /// fill the wait (see `JSONRows.Builder.append`): less than a TLS record is waiting to be
-        /// read, and over 256 KiB of the answer are still to come. At the end of a fast transfer
-        /// the socket runs dry because the answer is all in: its rows are better indexed by
-        /// `finish`, on two threads.
-        private var isWaitingForTheNetwork: Bool {
-            let waiting = pmx_bytes_waiting(socket.pointee)
-            guard waiting >= 0, waiting < 16 << 10 else { return waiting < 0 }
-            return plainLength < 0 || plainLength - received - waiting >= 256 << 10
         }
 
         /// Sizes the body for the announced length on the first chunk: growing a multi-megabyte
@@ -280,7 +255,6 @@ final class CurlTransport: @unchecked Sendable {
             var length: curl_off_t = -1
             guard pmx_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 else { return }
             let capacity = Int(min(response.isEncoded ? length * 8 : length, 1 << 30))
-            if !response.isEncoded { plainLength = Int(min(length, 1 << 30)) }
             let exact = !response.isEncoded  // read before `response.rows` is being modified
             if response.rows != nil {
                 response.rows?.reserveCapacity(capacity, exact: exact)
@@ -299,7 +273,7 @@ final class CurlTransport: @unchecked Sendable {
         defer { pmx_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil) }
         pmx_setopt_string(handle, CURLOPT_URL, url)
 
-        let collector = Collector(handle: handle, socket: socket, indexing: indexing)
+        let collector = Collector(handle: handle, indexing: indexing)
         let userdata = Unmanaged.passUnretained(collector).toOpaque()
         pmx_setopt_write_callback(handle, { buffer, size, count, userdata in
             guard let buffer, let userdata else { return 0 }
