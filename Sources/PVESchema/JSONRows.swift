@@ -330,7 +330,7 @@ public struct JSONRows: Sendable {
         public mutating func reserveCapacity(_ length: Int, exact: Bool = false) {
             // Pages reserved but never written cost nothing.
             arrival.index.reserve(rows: length / 100, width: arrival.keys.count)
-            guard alongside == nil, length >= concurrentFrom, sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 else {
+            guard alongside == nil, length >= concurrentFrom, SpareThread.isUseful else {
                 ownText.reserveCapacity(length)
                 return
             }
@@ -536,10 +536,10 @@ public struct JSONRows: Sendable {
         private let published = Atomic<Int>(0)
         private let stopping = Atomic<Bool>(false)
         private let indexedRows = Atomic<Int>(0)
-        /// Signalled for every `wakeEvery` bytes appended, and by `stop`.
-        private let wake = DispatchSemaphore(value: 0)
-        private let ended = DispatchSemaphore(value: 0)
-        private var signalledAt = 0
+        /// Rung for every `wakeEvery` bytes appended, and by `stop`.
+        private let wake = Doorbell()
+        private var job: SpareThread.Job?
+        private var rungAt = 0
         private var isStopped = false
         /// Each wake indexes what came since the last: waking per TLS record (16 KiB at most)
         /// would cost more in wake-ups than the scan.
@@ -554,21 +554,20 @@ public struct JSONRows: Sendable {
 
         var rowsIndexed: Int { indexedRows.load(ordering: .acquiring) }
 
-        /// Starts the scanning thread; `populating`: it first faults in the pages of the whole
-        /// capacity (MADV_POPULATE_WRITE, Linux 5.14+; ignored where unknown), which the kernel
-        /// does without touching pages the receiving thread has written already.
+        /// Starts scanning on the spare thread; `populating`: it first faults in the pages of the
+        /// whole capacity (MADV_POPULATE_WRITE, Linux 5.14+; ignored where unknown), which the
+        /// kernel does without touching pages the receiving thread has written already.
         func start(populating: Bool) {
             let capacity = text.capacity
-            DispatchQueue(label: "proxmux.rows").async { [self] in
+            job = SpareThread.shared.run { [self] in
                 if populating, let base { AlongsideScan.populate(UnsafeRawPointer(base), capacity) }
-                run()
+                scan()
             }
         }
 
-        private func run() {
-            var scanned = -1
+        private func scan() {
+            var scanned = -1, rung = 0
             while true {
-                wake.wait()
                 let isLast = stopping.load(ordering: .acquiring)
                 let count = published.load(ordering: .acquiring)
                 if count > scanned, let base {
@@ -576,9 +575,9 @@ public struct JSONRows: Sendable {
                     indexedRows.store(arrival.index.rowStarts.count, ordering: .releasing)
                     scanned = count
                 }
-                if isLast { break }
+                if isLast { return }
+                rung = wake.wait(after: rung)
             }
-            ended.signal()
         }
 
         /// Appends `chunk` unless it would outgrow the reserved capacity (false: nothing added).
@@ -586,26 +585,27 @@ public struct JSONRows: Sendable {
             guard !isStopped, chunk.count <= text.capacity - text.count else { return false }
             text.append(contentsOf: chunk)
             published.store(text.count, ordering: .releasing)
-            if text.count - signalledAt >= AlongsideScan.wakeEvery {
-                signalledAt = text.count
-                wake.signal()
+            if text.count - rungAt >= AlongsideScan.wakeEvery {
+                rungAt = text.count
+                wake.ring()
             }
             return true
         }
 
-        /// Has the scanning thread index what was published and end; returns when it has.
+        /// Has the scan index what was published and end; returns when it has (having run it
+        /// here if the spare thread had not started it).
         func stop() {
             guard !isStopped else { return }
             isStopped = true
             stopping.store(true, ordering: .releasing)
-            wake.signal()
-            ended.wait()
+            wake.ring()
+            job?.wait()
         }
 
-        /// Ends the scanning thread without waiting (the builder went away unfinished).
+        /// Ends the scan without waiting (the builder went away unfinished).
         fileprivate func abandon() {
             stopping.store(true, ordering: .releasing)
-            wake.signal()
+            wake.ring()
         }
 
         private static func populate(_ base: UnsafeRawPointer, _ capacity: Int) {
@@ -712,18 +712,17 @@ public struct JSONRows: Sendable {
                                   splittingFrom threshold: Int) throws {
         let bytes = parser.bytes
         let rest = bytes.count - parser.index
-        guard rest >= threshold, sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1,
+        guard rest >= threshold, SpareThread.isUseful,
               let boundary = rowBoundary(after: parser.index + rest / 2, in: bytes) else {
             try indexRows(&parser, depth: depth, matcher: &matcher, into: &index)
             return
         }
         let second = SecondHalf(parser: JSONParser(bytes: bytes, at: boundary), matcher: matcher)
         second.rows.reserve(rows: (bytes.count - boundary) / 100, width: matcher.count)
-        let done = DispatchGroup()
-        DispatchQueue.global().async(group: done) { second.index(depth: depth) }
-        defer { done.wait() }  // the second half reads `bytes`: it ends before they can go
+        let job = SpareThread.shared.run { second.index(depth: depth) }
+        defer { job.cancel() }  // the second half reads `bytes`: it ends before they can go
         guard try indexRows(&parser, depth: depth, matcher: &matcher, into: &index, stoppingAt: boundary) else { return }
-        done.wait()
+        job.wait()
         if let error = second.error { throw error }
         index.rowStarts += second.rows.rowStarts
         index.rowEnds += second.rows.rowEnds

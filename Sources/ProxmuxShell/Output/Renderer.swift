@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import PVESchema
 
 /// Turns a `CommandOutput` into text, JSON or YAML and writes it to the console in a few large
@@ -84,7 +83,7 @@ public struct Renderer {
     func textPieces(_ table: Table, inHalvesFrom threshold: Int) -> [[UInt8]] {
         let columns = table.columns, rows = table.rows
         guard !columns.isEmpty else { return [] }
-        let halves = rows.count >= threshold && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+        let halves = rows.count >= threshold && SpareThread.isUseful
             ? [0..<rows.count / 2, rows.count / 2..<rows.count] : [0..<rows.count]
         let parts = Renderer.inParallel(halves) { FormattedCells(rows, columns, $0) }
         var widths = columns.map { noHeader ? 0 : Renderer.width($0.title) }
@@ -127,16 +126,17 @@ public struct Renderer {
         return pieces
     }
 
-    /// `transform` of each element, the elements on their own threads when there are several.
-    private static func inParallel<Element, Result>(_ elements: [Element], _ transform: (Element) -> Result) -> [Result] {
+    /// `transform` of each element; of two or more, the first is transformed here while the
+    /// spare thread transforms the others.
+    private static func inParallel<Element, Result>(_ elements: [Element], _ transform: @escaping (Element) -> Result) -> [Result] {
         guard elements.count > 1 else { return elements.map(transform) }
         let results = ResultSlots<Result>(count: elements.count)
-        withoutActuallyEscaping(transform) { transform in
-            let work = UncheckedBox((elements, transform))
-            DispatchQueue.concurrentPerform(iterations: elements.count) { index in
-                results.set(index, work.value.1(work.value.0[index]))
-            }
+        let work = UncheckedBox((elements, transform))
+        let others = SpareThread.shared.run {
+            for index in 1..<work.value.0.count { results.set(index, work.value.1(work.value.0[index])) }
         }
+        results.set(0, transform(elements[0]))
+        others.wait()
         return results.values.compactMap { $0 }
     }
 

@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+
+/// The process's second core, as one thread kept warm between jobs: big answers are indexed on
+/// it while they arrive, and big tables formatted in two halves.
+///
+/// Why not Dispatch: on a virtual machine a thread woken on an idle vCPU starts 1-2.5 ms late
+/// (the host must schedule the halted vCPU first), and the scheduler often runs it on the waking
+/// thread's CPU instead, so the two halves of a 10,000-guest table shared one core. This thread
+/// spins for a few milliseconds after each job before it sleeps (as OpenMP's workers do), so a
+/// job handed over right after the last one starts at once on the other core; waiting for a job
+/// spins the same way. Jobs run one at a time, in order. A job the thread has not started when
+/// its submitter waits for it is run by the submitter instead, so nothing ever waits behind
+/// another thread's long job (a background listing still arriving, say).
+public final class SpareThread: Sendable {
+    /// The one spare thread (started on first use). Like Dispatch's global queues, it stands for
+    /// the machine's cores, which are one per process too.
+    public static let shared = SpareThread()
+
+    /// How long an idle thread, or a waiting one, spins before it sleeps.
+    static let spinNanoseconds = 3_000_000
+
+    private let queue = Mutex<[Job]>([])
+    private let doorbell = Doorbell()
+    private let started = Atomic<Bool>(false)
+
+    /// Whether the machine has a second core to run jobs on (otherwise splitting work in two
+    /// only adds the handing over).
+    public static let isUseful = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+
+    /// Queues `work`; `wait()` on the result returns once it has run (here or on the caller).
+    public func run(_ work: @escaping @Sendable () -> Void) -> Job {
+        let job = Job(work)
+        queue.withLock { $0.append(job) }
+        if !started.exchange(true, ordering: .acquiringAndReleasing) {
+            var thread = pthread_t()
+            let box = Unmanaged.passRetained(self).toOpaque()
+            if pthread_create(&thread, nil, { box in
+                Unmanaged<SpareThread>.fromOpaque(box!).takeRetainedValue().serve()
+                return nil
+            }, box) == 0 {
+                pthread_detach(thread)
+            } else {
+                Unmanaged<SpareThread>.fromOpaque(box).release()  // jobs run on their waiters
+            }
+        }
+        doorbell.ring()
+        return job
+    }
+
+    private func serve() -> Never {
+        var rung = 0
+        while true {
+            rung = doorbell.wait(after: rung)
+            while let job = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                job.runUnlessTaken()
+            }
+        }
+    }
+
+    /// One queued piece of work.
+    public final class Job: Sendable {
+        private enum State: Int { case queued, running, done }
+        private let state = Atomic<Int>(State.queued.rawValue)
+        /// Set to nil once run: the work (and what it captured) is let go before `wait` returns.
+        private let work: Mutex<(@Sendable () -> Void)?>
+        private let finished = Doorbell()
+
+        init(_ work: @escaping @Sendable () -> Void) { self.work = Mutex(work) }
+
+        /// Runs the work unless its submitter has taken it back to run itself.
+        fileprivate func runUnlessTaken() {
+            guard state.compareExchange(expected: State.queued.rawValue, desired: State.running.rawValue,
+                                        ordering: .acquiringAndReleasing).exchanged else { return }
+            runAndRelease()
+        }
+
+        private func runAndRelease() {
+            do {  // the work's last reference ends with this scope, before anyone is told it ran
+                let work = self.work.withLock { work -> (@Sendable () -> Void)? in
+                    defer { work = nil }
+                    return work
+                }
+                work?()
+            }
+            state.store(State.done.rawValue, ordering: .releasing)
+            finished.ring()
+        }
+
+        /// Returns once the work has run: on the spare thread, or here if it has not started yet.
+        public func wait() {
+            if state.compareExchange(expected: State.queued.rawValue, desired: State.running.rawValue,
+                                     ordering: .acquiringAndReleasing).exchanged {
+                runAndRelease()
+                return
+            }
+            awaitDone()
+        }
+
+        /// Drops the work if it has not started; otherwise returns once it has run.
+        public func cancel() {
+            if state.compareExchange(expected: State.queued.rawValue, desired: State.done.rawValue,
+                                     ordering: .acquiringAndReleasing).exchanged {
+                work.withLock { $0 = nil }
+                return
+            }
+            awaitDone()
+        }
+
+        private func awaitDone() {
+            var rung = 0
+            while state.load(ordering: .acquiring) != State.done.rawValue { rung = finished.wait(after: rung) }
+        }
+    }
+}
+
+/// A wake-up between threads: `ring` counts, `wait` spins on the count for
+/// `SpareThread.spinNanoseconds`, then sleeps on a semaphore until the next ring. For one waiter.
+final class Doorbell: Sendable {
+    private let rings = Atomic<Int>(0)
+    private let sleeping = Atomic<Bool>(false)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func ring() {
+        rings.add(1, ordering: .sequentiallyConsistent)
+        // Paired with the waiter's store-then-load: one of the two sees the other's write.
+        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { semaphore.signal() }
+    }
+
+    /// Waits until the count passes `seen`; returns the count.
+    func wait(after seen: Int) -> Int {
+        let deadline = Doorbell.now() + SpareThread.spinNanoseconds
+        var spins = 0
+        while true {
+            let count = rings.load(ordering: .acquiring)
+            if count != seen { return count }
+            spins += 1
+            if spins & 255 == 0, Doorbell.now() > deadline { break }
+        }
+        while true {
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            let count = rings.load(ordering: .sequentiallyConsistent)
+            if count != seen {
+                sleeping.store(false, ordering: .relaxed)
+                return count
+            }
+            // A signal left over from a ring that came while this thread was not yet asleep
+            // returns at once; the loop checks again.
+            semaphore.wait()
+        }
+    }
+
+    private static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
+}
