@@ -544,6 +544,9 @@ public struct JSONRows: Sendable {
         /// Each wake indexes what came since the last: waking per TLS record (16 KiB at most)
         /// would cost more in wake-ups than the scan.
         private static let wakeEvery = 64 << 10
+        /// How long the scan spins for the next 64 KiB before it sleeps: over loopback they come
+        /// every ~0.15 ms; on a slow network spinning longer would only burn the core.
+        private static let spinForData = 500_000
 
         init(text: [UInt8], arrival: ArrivalScan) {
             self.text = text
@@ -576,7 +579,7 @@ public struct JSONRows: Sendable {
                     scanned = count
                 }
                 if isLast { return }
-                rung = wake.wait(after: rung)
+                rung = wake.wait(after: rung, spinning: AlongsideScan.spinForData)
             }
         }
 

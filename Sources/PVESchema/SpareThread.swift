@@ -21,7 +21,7 @@ public final class SpareThread: Sendable {
     public static let shared = SpareThread()
 
     /// How long an idle thread, or a waiting one, spins before it sleeps.
-    static let spinNanoseconds = 3_000_000
+    static let spinNanoseconds = 5_000_000
 
     private let queue = Mutex<[Job]>([])
     private let doorbell = Doorbell()
@@ -38,10 +38,7 @@ public final class SpareThread: Sendable {
         if !started.exchange(true, ordering: .acquiringAndReleasing) {
             var thread = pthread_t()
             let box = Unmanaged.passRetained(self).toOpaque()
-            if pthread_create(&thread, nil, { box in
-                Unmanaged<SpareThread>.fromOpaque(box!).takeRetainedValue().serve()
-                return nil
-            }, box) == 0 {
+            if pthread_create(&thread, nil, { box in Unmanaged<SpareThread>.fromOpaque(box!).takeRetainedValue().serve() }, box) == 0 {
                 pthread_detach(thread)
             } else {
                 Unmanaged<SpareThread>.fromOpaque(box).release()  // jobs run on their waiters
@@ -118,7 +115,8 @@ public final class SpareThread: Sendable {
 }
 
 /// A wake-up between threads: `ring` counts, `wait` spins on the count for
-/// `SpareThread.spinNanoseconds`, then sleeps on a semaphore until the next ring. For one waiter.
+/// `spinning` nanoseconds (`SpareThread.spinNanoseconds` unless told), then sleeps on a semaphore
+/// until the next ring. For one waiter.
 final class Doorbell: Sendable {
     private let rings = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
@@ -131,8 +129,8 @@ final class Doorbell: Sendable {
     }
 
     /// Waits until the count passes `seen`; returns the count.
-    func wait(after seen: Int) -> Int {
-        let deadline = Doorbell.now() + SpareThread.spinNanoseconds
+    func wait(after seen: Int, spinning: Int = SpareThread.spinNanoseconds) -> Int {
+        let deadline = Doorbell.now() + spinning
         var spins = 0
         while true {
             let count = rings.load(ordering: .acquiring)
