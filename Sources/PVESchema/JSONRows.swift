@@ -300,8 +300,7 @@ public struct JSONRows: Sendable {
     /// and leaving everything to `finish` would add the whole index to the wait after the last
     /// byte. A smaller one is indexed chunk by chunk as it comes.
     public struct Builder: Sendable {
-        /// The answer so far.
-        public var text: [UInt8] { alongside?.scan.text ?? ownText }
+        /// The answer so far (while indexing alongside, the scan holds it).
         fileprivate var ownText: [UInt8] = []
         private var arrival: ArrivalScan
         /// The thread indexing a big answer alongside the transfer, while there is one; it owns
@@ -312,7 +311,8 @@ public struct JSONRows: Sendable {
         /// Announced length from which an answer is indexed alongside the transfer.
         private let concurrentFrom: Int
 
-        /// `splittingFrom`: how much text `finish` must have left to index to use two threads.
+        /// `splittingFrom`: how much text `finish` must have left to index to use two threads;
+        /// `concurrentFrom`: the announced length from which rows are indexed alongside.
         public init(member: String?, keys: [String], splittingFrom: Int = 256 << 10, concurrentFrom: Int = 1 << 20) {
             var unique: [String] = []
             for key in keys where !unique.contains(key) { unique.append(key) }
@@ -334,10 +334,14 @@ public struct JSONRows: Sendable {
                 ownText.reserveCapacity(length)
                 return
             }
+            // Both move to the scan: a copy left here would share their buffers, and the scan's
+            // first append would copy them.
             var text: [UInt8] = []
             swap(&text, &ownText)
             text.reserveCapacity(text.count + length)
-            let scan = AlongsideScan(text: text, arrival: arrival)
+            var moved = ArrivalScan(member: arrival.member, keys: arrival.keys)
+            swap(&moved, &arrival)
+            let scan = AlongsideScan(text: text, arrival: moved)
             scan.start(populating: exact)
             alongside = AlongsideHandle(scan: scan)
         }
@@ -364,6 +368,13 @@ public struct JSONRows: Sendable {
             }
             ownText.append(contentsOf: chunk)
             ownText.withUnsafeBufferPointer { arrival.advance(over: $0) }
+        }
+
+        /// The whole answer, once the transfer is over. Indexing alongside stops first, so that
+        /// no copy of the text exists while the scan's array is still appended to.
+        public mutating func completeText() -> [UInt8] {
+            takeBack()
+            return ownText
         }
 
         /// Stops indexing alongside; the text and the scan come back to this thread.

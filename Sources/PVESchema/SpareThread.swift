@@ -31,7 +31,8 @@ public final class SpareThread: Sendable {
     /// only adds the handing over).
     public static let isUseful = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
 
-    /// Queues `work`; `wait()` on the result returns once it has run (here or on the caller).
+    /// Queues `work`; `wait()` on the result returns once it has run (on this thread, or on the
+    /// waiting caller if it had not started).
     public func run(_ work: @escaping @Sendable () -> Void) -> Job {
         let job = Job(work)
         queue.withLock { $0.append(job) }

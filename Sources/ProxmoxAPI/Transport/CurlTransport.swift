@@ -241,7 +241,7 @@ final class CurlTransport: @unchecked Sendable {
 
         /// The body as one text (an indexed answer's shares the builder's buffer).
         func complete() -> HTTPResponse {
-            if let rows = response.rows { response.body = rows.text }
+            if let text = response.rows?.completeText() { response.body = text }
             return response
         }
 
