@@ -5,6 +5,11 @@ import PackageDescription
 //   proxmux -> ProxmuxShell -> ProxmoxAPI -> PVESchema, CCurlShim
 //   pve-sim -> PVESim -> PVESchema, CZlibShim, SwiftNIO
 // The proxmux binary never links the simulator.
+
+// The shell's executables link libstdc++ statically when the Swift runtime is (see the linker
+// script in scripts/link): one shared library less to load at every start.
+let staticLibstdcxx: [LinkerSetting] = [.unsafeFlags(["-L", Context.packageDirectory + "/scripts/link"])]
+
 let package = Package(
     name: "proxmux",
     platforms: [.macOS(.v13)],
@@ -23,11 +28,9 @@ let package = Package(
             name: "CCurlShim",
             linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
-        // Typed C wrappers for libedit's variadic el_set/el_get/history.
-        .target(
-            name: "CEditLineShim",
-            linkerSettings: [.linkedLibrary("edit")]
-        ),
+        // libedit, opened with dlopen when a terminal session starts (not linked: see its header),
+        // behind typed wrappers for its variadic el_set/el_get/history.
+        .target(name: "CEditLineShim"),
         // gzip for the simulator's answers (pveproxy compresses what clients accept).
         .target(
             name: "CZlibShim",
@@ -48,10 +51,10 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell"]),
+        .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell"], linkerSettings: staticLibstdcxx),
         .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
         // In-process measurements for scripts/bench (TAB latency); not installed.
-        .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell"]),
+        .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell"], linkerSettings: staticLibstdcxx),
         .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema", "PVESim"]),
         .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
         .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),

@@ -1,65 +1,132 @@
 #include "cedit_shim.h"
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-int cedit_set_prompt(EditLine *el, cedit_prompt_fn fn, char escape) {
-    return el_set(el, EL_PROMPT_ESC, fn, escape);
+/* The loaded library's entry points: written once under pthread_once, read-only afterwards. */
+static struct {
+    EditLine *(*el_init)(const char *, FILE *, FILE *, FILE *);
+    void (*el_end)(EditLine *);
+    const char *(*el_gets)(EditLine *, int *);
+    int (*el_source)(EditLine *, const char *);
+    const LineInfo *(*el_line)(EditLine *);
+    int (*el_insertstr)(EditLine *, const char *);
+    void (*el_deletestr)(EditLine *, int);
+    int (*el_set)(EditLine *, int, ...);
+    int (*el_get)(EditLine *, int, ...);
+    History *(*history_init)(void);
+    void (*history_end)(History *);
+    int (*history)(History *, HistEvent *, int, ...);
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static const char *lib_error = "libedit was not opened";
+static char lib_error_text[512];
+
+/* Debian and Ubuntu ship libedit.so.2, Fedora and RHEL libedit.so.0; libedit.so is the -dev link. */
+static const char *const sonames[] = {"libedit.so.2", "libedit.so.0", "libedit.so"};
+
+static void lib_load(void) {
+    const char *chosen = getenv("PROXMUX_LIBEDIT");
+    void *handle = NULL;
+    size_t count = chosen && *chosen ? 1 : sizeof sonames / sizeof *sonames;
+    for (size_t i = 0; !handle && i < count; i++) {
+        handle = dlopen(chosen && *chosen ? chosen : sonames[i], RTLD_NOW | RTLD_LOCAL);
+        const char *why = handle ? NULL : dlerror();
+        if (i == 0 && why) { /* the first name's failure says the most */
+            snprintf(lib_error_text, sizeof lib_error_text, "%s", why);
+            lib_error = lib_error_text;
+        }
+    }
+    if (!handle) return;
+#define LOAD(name)                                                                                 \
+    if (!(*(void **)&lib.name = dlsym(handle, #name))) {                                           \
+        snprintf(lib_error_text, sizeof lib_error_text, "%s has no %s",                            \
+                 chosen && *chosen ? chosen : "libedit", #name);                                   \
+        lib_error = lib_error_text;                                                                \
+        return;                                                                                    \
+    }
+    LOAD(el_init) LOAD(el_end) LOAD(el_gets) LOAD(el_source) LOAD(el_line) LOAD(el_insertstr)
+    LOAD(el_deletestr) LOAD(el_set) LOAD(el_get) LOAD(history_init) LOAD(history_end) LOAD(history)
+#undef LOAD
+    lib_error = NULL;
 }
 
-int cedit_set_editor(EditLine *el, const char *mode) { return el_set(el, EL_EDITOR, mode); }
+const char *cedit_open(void) {
+    pthread_once(&lib_once, lib_load);
+    return lib_error;
+}
 
-int cedit_set_clientdata(EditLine *el, void *data) { return el_set(el, EL_CLIENTDATA, data); }
+EditLine *cedit_el_init(const char *program, FILE *in, FILE *out, FILE *err) {
+    return lib.el_init(program, in, out, err);
+}
+void cedit_el_end(EditLine *el) { lib.el_end(el); }
+const char *cedit_el_gets(EditLine *el, int *count) { return lib.el_gets(el, count); }
+int cedit_el_source(EditLine *el, const char *path) { return lib.el_source(el, path); }
+const LineInfo *cedit_el_line(EditLine *el) { return lib.el_line(el); }
+int cedit_el_insertstr(EditLine *el, const char *text) { return lib.el_insertstr(el, text); }
+void cedit_el_deletestr(EditLine *el, int count) { lib.el_deletestr(el, count); }
+History *cedit_history_init(void) { return lib.history_init(); }
+void cedit_history_end(History *h) { lib.history_end(h); }
+
+int cedit_set_prompt(EditLine *el, cedit_prompt_fn fn, char escape) {
+    return lib.el_set(el, EL_PROMPT_ESC, fn, escape);
+}
+
+int cedit_set_editor(EditLine *el, const char *mode) { return lib.el_set(el, EL_EDITOR, mode); }
+
+int cedit_set_clientdata(EditLine *el, void *data) { return lib.el_set(el, EL_CLIENTDATA, data); }
 
 void *cedit_get_clientdata(EditLine *el) {
     void *data = NULL;
-    if (el_get(el, EL_CLIENTDATA, &data) != 0) return NULL;
+    if (lib.el_get(el, EL_CLIENTDATA, &data) != 0) return NULL;
     return data;
 }
 
-int cedit_set_history(EditLine *el, History *h) { return el_set(el, EL_HIST, history, h); }
+int cedit_set_history(EditLine *el, History *h) { return lib.el_set(el, EL_HIST, lib.history, h); }
 
 int cedit_add_function(EditLine *el, const char *name, const char *help, cedit_command_fn fn) {
-    return el_set(el, EL_ADDFN, name, help, fn);
+    return lib.el_set(el, EL_ADDFN, name, help, fn);
 }
 
 int cedit_bind(EditLine *el, const char *key, const char *command) {
-    return el_set(el, EL_BIND, key, command, (const char *)NULL);
+    return lib.el_set(el, EL_BIND, key, command, (const char *)NULL);
 }
 
 int cedit_is_vi(EditLine *el) {
     const char *mode = NULL;
-    if (el_get(el, EL_EDITOR, &mode) != 0 || mode == NULL) return 0;
+    if (lib.el_get(el, EL_EDITOR, &mode) != 0 || mode == NULL) return 0;
     return strcmp(mode, "vi") == 0;
 }
 
 int cedit_history_setsize(History *h, int size) {
     HistEvent ev;
-    return history(h, &ev, H_SETSIZE, size);
+    return lib.history(h, &ev, H_SETSIZE, size);
 }
 
 int cedit_history_setunique(History *h, int unique) {
     HistEvent ev;
-    return history(h, &ev, H_SETUNIQUE, unique);
+    return lib.history(h, &ev, H_SETUNIQUE, unique);
 }
 
 int cedit_history_enter(History *h, const char *line) {
     HistEvent ev;
-    return history(h, &ev, H_ENTER, line);
+    return lib.history(h, &ev, H_ENTER, line);
 }
 
 int cedit_history_load(History *h, const char *path) {
     HistEvent ev;
-    return history(h, &ev, H_LOAD, path);
+    return lib.history(h, &ev, H_LOAD, path);
 }
 
 int cedit_history_save(History *h, const char *path) {
     HistEvent ev;
-    return history(h, &ev, H_SAVE, path);
+    return lib.history(h, &ev, H_SAVE, path);
 }
 
 int cedit_terminal_columns(int fd) {

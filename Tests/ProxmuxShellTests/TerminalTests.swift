@@ -36,7 +36,7 @@ struct HistoryPolicyTests {
         let directory = try TempDirectory.make()
         defer { TempDirectory.remove(directory) }
         let path = directory + "/history"
-        let reader = LibeditReader(console: Console.capturing(), interrupt: InterruptFlag(),
+        let reader = try LibeditReader(console: Console.capturing(), interrupt: InterruptFlag(),
                                    history: .init(path: path, size: 50))
         reader.remember("start 101")
         reader.remember("set PASSWORD hunter2")
@@ -79,14 +79,16 @@ final class TmuxShell {
     let home: String
 
     /// - Parameter stdoutFile: a file in `home` that takes the binary's stdout instead of the pane.
-    init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil, stdoutFile: String? = nil) throws {
+    /// - Parameter waitForPrompt: false when the shell is expected not to get as far as a prompt.
+    init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil, stdoutFile: String? = nil,
+         waitForPrompt: Bool = true) throws {
         home = try TempDirectory.make()
         if let editrc { try TempDirectory.write(editrc, to: home + "/.editrc") }
         // -u NO_COLOR: the runner may export it; colour is decided by `extraEnvironment` alone.
         let command = "env -u NO_COLOR HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path) \(stdoutFile.map { "> \(home)/\($0)" } ?? ""); echo EXIT=$?; sleep 60"
         // The tmux server daemonises and keeps inherited descriptors: give it no pipes to hold.
         try tmux(["new-session", "-d", "-x", "120", "-y", "30", command], capture: false)
-        try waitFor { $0.contains("pmx ") }
+        if waitForPrompt { try waitFor { $0.contains("pmx ") } }
     }
 
     deinit {
@@ -187,6 +189,19 @@ struct TerminalTests {
         try t.send("Tab")
         try t.waitFor("candidate list") { s in s.contains("sleep") && s.contains("source") }
         #expect(try t.lines.last?.hasSuffix("> s") == true)
+    }
+
+    /// libedit is opened only for a terminal session: without it that session says what to do,
+    /// and `-c` (like scripts) still runs.
+    @Test func withoutLibeditTheTerminalSessionSaysWhatToDo() throws {
+        let missing = "/nonexistent/libedit.so.2"
+        let t = try TmuxShell(extraEnvironment: "NO_COLOR=1 PROXMUX_LIBEDIT=\(missing)", waitForPrompt: false)
+        let screen = try t.waitFor("exit status") { $0.contains("EXIT=") }
+        #expect(screen.contains("the interactive shell needs libedit (\(missing): cannot open shared object file"))
+        #expect(screen.contains("EXIT=1"))
+        #expect(!screen.contains("pmx "))
+        let oneLine = try Binary.run(["-c", "echo still fine"], environment: ["PROXMUX_LIBEDIT": missing])
+        #expect(oneLine.status == 0 && oneLine.out == "still fine\n" && oneLine.err.isEmpty)
     }
 
     @Test func ctrlCInterruptsARunningCommand() throws {

@@ -1,10 +1,30 @@
 #ifndef CEDIT_SHIM_H
 #define CEDIT_SHIM_H
 /*
- * Typed wrappers for libedit's variadic entry points (el_set, el_get, history), which Swift
- * cannot call, plus the SIGINT plumbing the line reader needs.
+ * libedit, opened on first use rather than linked: `-c` and scripts never edit lines, and
+ * loading libedit with its terminfo and libbsd dependencies cost ~0.5 ms at every start.
+ * Typed wrappers stand in for its functions, including the variadic ones (el_set, el_get,
+ * history) that Swift cannot call. Plus the SIGINT plumbing the line reader needs.
  */
 #include <histedit.h>
+
+/*
+ * Opens libedit: the file `$PROXMUX_LIBEDIT` names, else the first of the usual sonames that
+ * loads. Returns NULL on success (every later call too), or why it failed. Every cedit_el_* and
+ * cedit_history_* function needs a successful cedit_open first.
+ */
+const char *cedit_open(void);
+
+/* Plain libedit calls */
+EditLine *cedit_el_init(const char *program, FILE *in, FILE *out, FILE *err);
+void cedit_el_end(EditLine *el);
+const char *cedit_el_gets(EditLine *el, int *count);
+int cedit_el_source(EditLine *el, const char *path);
+const LineInfo *cedit_el_line(EditLine *el);
+int cedit_el_insertstr(EditLine *el, const char *text);
+void cedit_el_deletestr(EditLine *el, int count);
+History *cedit_history_init(void);
+void cedit_history_end(History *h);
 
 typedef char *(*cedit_prompt_fn)(EditLine *);
 typedef unsigned char (*cedit_command_fn)(EditLine *, int);

@@ -17,6 +17,11 @@ import Glibc
 ///   left off: it would install its own handlers and re-raise to the process group.)
 /// - C callbacks reach this object through `EL_CLIENTDATA` (`Unmanaged`), never a global.
 public final class LibeditReader: LineReader {
+    /// libedit could not be opened; `reason` is the loader's message.
+    public struct LineEditorUnavailable: Error {
+        public let reason: String
+    }
+
     /// Where and how much history to keep.
     public struct HistoryFile: Sendable {
         public var path: String
@@ -44,7 +49,10 @@ public final class LibeditReader: LineReader {
     /// Variables for expanding `$NAME` in the words handed to completion.
     public var expander: () -> Expander = { Expander(variables: [:], arguments: []) }
 
-    public init(console: Console, interrupt: InterruptFlag, history historyFile: HistoryFile?, programName: String = "proxmux") {
+    /// Fails when libedit cannot be opened (it is loaded here, not at start: see `cedit_open`).
+    public init(console: Console, interrupt: InterruptFlag, history historyFile: HistoryFile?,
+                programName: String = "proxmux") throws(LineEditorUnavailable) {
+        if let why = cedit_open() { throw LineEditorUnavailable(reason: String(cString: why)) }
         self.console = console
         self.interrupt = interrupt
         self.historyFile = historyFile
@@ -56,20 +64,20 @@ public final class LibeditReader: LineReader {
         let output = fdopen(dup(LibeditReader.terminalOutput), "w")
         let errors = fdopen(dup(2), "w")
         streams = [input, output, errors].compactMap { $0 }
-        guard let input, let output, let errors, let el = el_init(programName, input, output, errors) else { return }
+        guard let input, let output, let errors, let el = cedit_el_init(programName, input, output, errors) else { return }
         editLine = el
         cedit_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
         cedit_set_prompt(el, { el in LibeditReader.from(el)?.promptBuffer }, CChar(Prompt.escapeMarker.asciiValue ?? 1))
         cedit_set_editor(el, "emacs")
 
-        if let h = history_init() {
+        if let h = cedit_history_init() {
             history = h
             cedit_history_setsize(h, Int32(historyFile?.size ?? 1000))
             cedit_history_setunique(h, 1)
             if let path = historyFile?.path { _ = cedit_history_load(h, path) }
             cedit_set_history(el, h)
         }
-        _ = el_source(el, nil)
+        _ = cedit_el_source(el, nil)
         cedit_add_function(el, "pmx-complete", "Complete the word under the cursor", { el, _ in
             LibeditReader.from(el)?.completeAtCursor() ?? UInt8(CC_ERROR)
         })
@@ -84,11 +92,11 @@ public final class LibeditReader: LineReader {
     /// Saves the history and releases libedit. Safe to call twice.
     public func close() {
         if let el = editLine {
-            el_end(el)
+            cedit_el_end(el)
             editLine = nil
         }
         if let h = history {
-            history_end(h)
+            cedit_history_end(h)
             history = nil
         }
         free(promptBuffer)
@@ -124,7 +132,7 @@ public final class LibeditReader: LineReader {
         promptBuffer = strdup(prompt.text)
         interrupt.clear()
         var count: Int32 = 0
-        let line = el_gets(el, &count)
+        let line = cedit_el_gets(el, &count)
         // What ends the edited line belongs with the prompt, on the terminal.
         let terminal: Console.Stream = LibeditReader.terminalOutput == 1 ? .out : .err
         if interrupt.consume() {
@@ -162,7 +170,7 @@ public final class LibeditReader: LineReader {
 
     /// TAB: ask the executor, insert the common prefix or list the candidates.
     private func completeAtCursor() -> UInt8 {
-        guard let el = editLine, let executor, let info = el_line(el) else { return UInt8(CC_ERROR) }
+        guard let el = editLine, let executor, let info = cedit_el_line(el) else { return UInt8(CC_ERROR) }
         let start = UnsafeRawPointer(info.pointee.buffer)
         let cursor = UnsafeRawPointer(info.pointee.cursor)
         guard let start, let cursor else { return UInt8(CC_ERROR) }
@@ -196,7 +204,7 @@ public final class LibeditReader: LineReader {
 
     private func replace(_ count: Int, with text: String) {
         guard let el = editLine else { return }
-        if count > 0 { el_deletestr(el, Int32(count)) }
-        _ = el_insertstr(el, text)
+        if count > 0 { cedit_el_deletestr(el, Int32(count)) }
+        _ = cedit_el_insertstr(el, text)
     }
 }

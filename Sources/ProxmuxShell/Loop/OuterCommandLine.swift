@@ -166,7 +166,14 @@ public enum OuterCommandLine {
             }
         } else if settings.interactive {
             setlocale(LC_ALL, "")
-            let reader = LibeditReader(console: console, interrupt: session.interrupt, history: .inHome())
+            let reader: LibeditReader
+            do {
+                reader = try LibeditReader(console: console, interrupt: session.interrupt, history: .inHome())
+            } catch {
+                console.error("proxmux: the interactive shell needs libedit (\(error.reason)); install libedit2, "
+                    + "set PROXMUX_LIBEDIT to the library's path, or give commands with -c or a script file")
+                return ExitStatus.commandFailed
+            }
             reader.expander = { Expander(variables: session.variables, arguments: session.arguments) }
             lineEditor = reader
             session.prompter = LineReaderPrompter(reader: reader, console: console)
