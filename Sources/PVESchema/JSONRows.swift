@@ -27,11 +27,16 @@ public struct JSONRows: Sendable {
         /// `keys.count` spans per row, in key order.
         var values: [ValueSpan] = []
 
-        /// Room for `rows` rows of `width` values (PVE's rows are over 100 bytes long).
+        /// Room for `rows` rows of `width` values (PVE's rows are over 100 bytes long); the
+        /// values of a big listing go on huge pages where they can (see `PageAdvice`).
         mutating func reserve(rows: Int, width: Int) {
             rowStarts.reserveCapacity(rows)
             rowEnds.reserveCapacity(rows)
-            values.reserveCapacity(rows * max(1, width))
+            let count = rows * max(1, width), size = MemoryLayout<ValueSpan>.stride
+            values.reserveCapacity(PageAdvice.roomForHugePages(count * size) / size)
+            values.withUnsafeBufferPointer { spans in
+                if let base = spans.baseAddress { PageAdvice.preferHugePages(base, values.capacity * size) }
+            }
         }
 
         /// Forgets the rows after the first `rows` (a row cut off by the end of the text so far).
@@ -298,7 +303,8 @@ public struct JSONRows: Sendable {
     /// another thread while the transfer writes it: on a fast network the receiving thread is the
     /// transfer's bottleneck (reading, decrypting, copying), so indexing there would only slow it,
     /// and leaving everything to `finish` would add the whole index to the wait after the last
-    /// byte. A smaller one is indexed chunk by chunk as it comes.
+    /// byte. When the last byte comes, the receiving thread takes on part of what that thread
+    /// has still to index. A smaller answer is indexed chunk by chunk as it comes.
     public struct Builder: Sendable {
         /// The answer so far (while indexing alongside, the scan holds it).
         fileprivate var ownText: [UInt8] = []
@@ -338,11 +344,14 @@ public struct JSONRows: Sendable {
             // first append would copy them.
             var text: [UInt8] = []
             swap(&text, &ownText)
-            text.reserveCapacity(text.count + length)
+            text.reserveCapacity(PageAdvice.roomForHugePages(text.count + length))
+            text.withUnsafeBufferPointer { bytes in
+                if let base = bytes.baseAddress { PageAdvice.preferHugePages(base, text.capacity) }
+            }
             var moved = ArrivalScan(member: arrival.member, keys: arrival.keys)
             swap(&moved, &arrival)
-            let scan = AlongsideScan(text: text, arrival: moved)
-            scan.start(populating: exact)
+            let scan = AlongsideScan(text: text, arrival: moved, splittingFrom: splittingFrom)
+            scan.start(populating: exact ? text.count + length : 0)
             alongside = AlongsideHandle(scan: scan)
         }
 
@@ -352,9 +361,12 @@ public struct JSONRows: Sendable {
         /// What the thread indexing alongside holds while it runs (tests watch it go).
         var alongsideScan: AnyObject? { alongside?.scan }
 
+        /// Rows this thread indexed when the transfer ended, to help the scan alongside finish.
+        private(set) var handedOverRows = 0
+
         /// Starts over (the server sent a new status line, e.g. after `100 Continue`).
         public mutating func reset() {
-            alongside?.scan.stop()
+            alongside?.scan.stop(handingOver: false)
             self = Builder(member: arrival.member, keys: arrival.keys, splittingFrom: splittingFrom, concurrentFrom: concurrentFrom)
         }
 
@@ -364,7 +376,7 @@ public struct JSONRows: Sendable {
             if let scan = alongside?.scan {
                 if scan.append(chunk) { return }
                 // Longer than announced: the text must grow, and move, so the other thread stops.
-                takeBack()
+                takeBack(complete: false)
             }
             ownText.append(contentsOf: chunk)
             ownText.withUnsafeBufferPointer { arrival.advance(over: $0) }
@@ -373,14 +385,16 @@ public struct JSONRows: Sendable {
         /// The whole answer, once the transfer is over. Indexing alongside stops first, so that
         /// no copy of the text exists while the scan's array is still appended to.
         public mutating func completeText() -> [UInt8] {
-            takeBack()
+            takeBack(complete: true)
             return ownText
         }
 
-        /// Stops indexing alongside; the text and the scan come back to this thread.
-        private mutating func takeBack() {
+        /// Stops indexing alongside; the text and the scan come back to this thread. `complete`:
+        /// the text is all there, so this thread may take on part of what is left to index.
+        private mutating func takeBack(complete: Bool) {
             guard let scan = alongside?.scan else { return }
-            scan.stop()
+            scan.stop(handingOver: complete)
+            handedOverRows = scan.handedOverRows
             alongside = nil
             ownText = scan.text
             arrival = scan.arrival
@@ -388,7 +402,7 @@ public struct JSONRows: Sendable {
 
         /// The rows of the complete text, which is checked to the end as `JSON.parse` checks it.
         public consuming func finish() throws -> JSONRows {
-            takeBack()
+            takeBack(complete: true)
             let text = ownText
             let keys = arrival.keys
             // Taken out of `self`, not copied: a shared index would be copied whole (a megabyte
@@ -469,6 +483,33 @@ public struct JSONRows: Sendable {
             matcher = KeyMatcher(keys: keys)
         }
 
+        /// Where indexing goes on: 0 before the rows begin, the next row's start while they are
+        /// being indexed, `Int.max` once they are all done (or left to `finish`).
+        var resumePosition: Int {
+            switch progress {
+            case .opening: return 0
+            case .rows(let next, _): return next
+            case .closed, .deferred: return .max
+            }
+        }
+
+        /// A scan of the same rows from `start` (the first byte of a row) to `end`.
+        func continuation(from start: Int, to end: Int) -> ArrivalScan {
+            var rest = ArrivalScan(member: member, keys: keys)
+            rest.progress = .rows(next: start, retryAt: 0)
+            rest.index.reserve(rows: (end - start) / 100, width: keys.count)
+            return rest
+        }
+
+        /// Takes on the rows `rest` indexed: its scan began where this one stops.
+        mutating func join(_ rest: ArrivalScan) {
+            index.rowStarts += rest.index.rowStarts
+            index.rowEnds += rest.index.rowEnds
+            index.values += rest.index.values
+            matcher = rest.matcher
+            progress = rest.progress
+        }
+
         /// Indexes the complete rows in `bytes` (the text so far) that are not indexed yet.
         mutating func advance(over bytes: UnsafeBufferPointer<UInt8>) {
             if case .opening = progress { progress = openingProgress(bytes) }
@@ -543,10 +584,20 @@ public struct JSONRows: Sendable {
     private final class AlongsideScan: @unchecked Sendable {
         private(set) var text: [UInt8]
         private(set) var arrival: ArrivalScan
+        /// An empty scan of the same rows, for the part handed over (`arrival` is the other thread's).
+        private let blank: ArrivalScan
         private let base: UnsafePointer<UInt8>?
         private let published = Atomic<Int>(0)
         private let stopping = Atomic<Bool>(false)
         private let indexedRows = Atomic<Int>(0)
+        /// `arrival.resumePosition` after each step.
+        private let resumeAt = Atomic<Int>(0)
+        /// Where the scan stops once it gets there (the rest was handed over).
+        private let limit = Atomic<Int>(.max)
+        /// How much text must be left to index for `stop` to take part of it on.
+        private let splittingFrom: Int
+        /// Rows the receiving thread indexed in `stop` (tests check that it happens).
+        private(set) var handedOverRows = 0
         /// Rung for every `wakeEvery` bytes appended, and by `stop`.
         private let wake = Doorbell()
         private var job: SpareThread.Job?
@@ -558,36 +609,40 @@ public struct JSONRows: Sendable {
         /// How long the scan spins for the next 64 KiB before it sleeps: over loopback they come
         /// every ~0.15 ms; on a slow network spinning longer would only burn the core.
         private static let spinForData = 500_000
+        /// The scan reads new text this much at a time, so that `stop` can tell it where to end.
+        private static let step = 32 << 10
 
-        init(text: [UInt8], arrival: ArrivalScan) {
+        init(text: [UInt8], arrival: ArrivalScan, splittingFrom: Int) {
             self.text = text
             self.arrival = arrival
+            self.splittingFrom = splittingFrom
+            blank = ArrivalScan(member: arrival.member, keys: arrival.keys)
             base = text.withUnsafeBufferPointer { $0.baseAddress }
             published.store(text.count, ordering: .releasing)
         }
 
         var rowsIndexed: Int { indexedRows.load(ordering: .acquiring) }
 
-        /// Starts scanning on the spare thread; `populating`: it first faults in the pages of the
-        /// whole capacity (MADV_POPULATE_WRITE, Linux 5.14+; ignored where unknown), which the
-        /// kernel does without touching pages the receiving thread has written already.
-        func start(populating: Bool) {
-            let capacity = text.capacity
+        /// Starts scanning on the spare thread, which first faults in the pages of the first
+        /// `populating` bytes (see `PageAdvice.populate`: the receiving thread's writes go on).
+        func start(populating: Int) {
             job = SpareThread.shared.run { [self] in
-                if populating, let base { AlongsideScan.populate(UnsafeRawPointer(base), capacity) }
+                if populating > 0, let base { PageAdvice.populate(base, populating) }
                 scan()
             }
         }
 
         private func scan() {
-            var scanned = -1, rung = 0
+            var offered = 0, rung = 0
             while true {
                 let isLast = stopping.load(ordering: .acquiring)
-                let count = published.load(ordering: .acquiring)
-                if count > scanned, let base {
-                    arrival.advance(over: UnsafeBufferPointer(start: base, count: count))
+                let available = min(published.load(ordering: .acquiring), limit.load(ordering: .acquiring))
+                if available > offered, let base {
+                    offered = min(available, offered + AlongsideScan.step)
+                    arrival.advance(over: UnsafeBufferPointer(start: base, count: offered))
                     indexedRows.store(arrival.index.rowStarts.count, ordering: .releasing)
-                    scanned = count
+                    resumeAt.store(arrival.resumePosition, ordering: .releasing)
+                    continue
                 }
                 if isLast { return }
                 rung = wake.wait(after: rung, spinning: AlongsideScan.spinForData)
@@ -607,13 +662,34 @@ public struct JSONRows: Sendable {
         }
 
         /// Has the scan index what was published and end; returns when it has (having run it
-        /// here if the spare thread had not started it).
-        func stop() {
+        /// here if the spare thread had not started it). `handingOver`: the text is complete, and
+        /// when `splittingFrom` bytes or more are still to index, this thread indexes the last two
+        /// thirds of them meanwhile, from a guessed row boundary (see `indexRows(splittingFrom:)`):
+        /// the scan stops there, and that part counts only if the scan reached it as a row's
+        /// start, so the rows are one scan's either way. Why: over loopback the scan is still 25-40%
+        /// behind when the last byte comes (the server, the transfer and the scan share two cores).
+        /// Why two thirds: this thread has just written the last of the text and reads it from
+        /// its cache; phase marks showed it indexing ~1.7 times as fast as the scanning thread.
+        func stop(handingOver: Bool) {
             guard !isStopped else { return }
             isStopped = true
+            var rest: (start: Int, scan: ArrivalScan)?
+            let from = resumeAt.load(ordering: .acquiring), end = text.count
+            if handingOver, from < end, end - from >= splittingFrom, let base,
+               var boundary = JSONRows.rowBoundary(after: from + (end - from) / 3, in: UnsafeBufferPointer(start: base, count: end)) {
+                // Just past the comma, where the scan says the next row begins.
+                while base[boundary - 1] != UInt8(ascii: ",") { boundary -= 1 }
+                limit.store(boundary, ordering: .releasing)
+                rest = (boundary, blank.continuation(from: boundary, to: end))
+            }
             stopping.store(true, ordering: .releasing)
             wake.ring()
+            if rest != nil, let base { rest?.scan.advance(over: UnsafeBufferPointer(start: base, count: end)) }
             job?.wait()
+            if let rest, arrival.resumePosition == rest.start {
+                handedOverRows = rest.scan.index.rowStarts.count
+                arrival.join(rest.scan)
+            }
         }
 
         /// Ends the scan without waiting (the builder went away unfinished).
@@ -622,14 +698,6 @@ public struct JSONRows: Sendable {
             wake.ring()
         }
 
-        private static func populate(_ base: UnsafeRawPointer, _ capacity: Int) {
-            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-            guard pageSize > 0 else { return }
-            let start = (Int(bitPattern: base) + pageSize - 1) / pageSize * pageSize
-            let end = (Int(bitPattern: base) + capacity) / pageSize * pageSize
-            guard end > start else { return }
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
-        }
     }
 
     /// The builder's hold on an `AlongsideScan`: the scanning thread holds the scan itself, so a

@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -434,6 +435,57 @@ import Glibc
         }
     }
 
+    /// `bytes` fed as a big answer of announced length whose scan alongside has not started when
+    /// the last byte comes (the spare thread is kept busy meanwhile): the receiving thread takes
+    /// on the second half of the rows. Returns the rows, or the error, and how many rows it took.
+    static func handedOver(_ bytes: [UInt8]) -> (rows: Result<JSONRows, JSONParseError>, handedOver: Int) {
+        let gate = DispatchSemaphore(value: 0)
+        let busy = SpareThread.shared.run { gate.wait() }
+        defer {
+            gate.signal()
+            busy.wait()
+        }
+        var builder = JSONRows.Builder(member: "data", keys: keys, splittingFrom: 0, concurrentFrom: 0)
+        builder.reserveCapacity(bytes.count, exact: true)
+        bytes.withUnsafeBufferPointer { builder.append(UnsafeBufferPointer(rebasing: $0[0..<bytes.count / 3])) }
+        bytes.withUnsafeBufferPointer { builder.append(UnsafeBufferPointer(rebasing: $0[(bytes.count / 3)...])) }
+        _ = builder.completeText()
+        let handedOver = builder.handedOverRows
+        do {
+            return (.success(try builder.finish()), handedOver)
+        } catch {
+            return (.failure(error as! JSONParseError), handedOver)
+        }
+    }
+
+    /// When the transfer ends before the scan alongside is done, the receiving thread indexes
+    /// the second half of what is left; a guessed boundary inside a value is dropped.
+    @Test(arguments: [false, true])
+    func theRestHandedOverAgreesWithOneScan(pretty: Bool) throws {
+        guard SpareThread.isUseful else { return }
+        var handedOverSomewhere = false
+        for seed in UInt64(0)..<40 {
+            let text = Self.document(rows: 20 + Int(seed) * 3, seed: seed, pretty: pretty)
+            let bytes = Array(text.utf8)
+            let one = try JSONRows(parsing: bytes, member: "data", keys: Self.keys, splittingFrom: .max)
+            let (result, handedOver) = Self.handedOver(bytes)
+            let rows = try result.get()
+            handedOverSomewhere = handedOverSomewhere || handedOver > 0
+            #expect(handedOver < rows.count)
+            #expect(rows.values == one.values, "seed \(seed)")
+            for i in 0..<rows.count {
+                for key in Self.keys.indices { #expect(rows.scalar(i, key: key) == one.scalar(i, key: key)) }
+                #expect(rows.withRowText(i) { Array($0) } == one.withRowText(i) { Array($0) })
+            }
+        }
+        #expect(handedOverSomewhere, "the receiving thread took on rows")
+        // Rows with nothing that looks like a boundary: the guess is a real one.
+        let plain = (0..<100).map { #"{"vmid":\#($0),"name":"vm\#($0)"}"# }.joined(separator: ",")
+        let (result, handedOver) = Self.handedOver(Array(#"{"data":[\#(plain)]}"#.utf8))
+        #expect(try result.get().count == 100)
+        #expect(handedOver > 0 && handedOver < 100)
+    }
+
     /// A fault anywhere (before the middle, around it, after it, in the last row) is reported
     /// where one scan reports it.
     @Test func errorsInEitherHalfAreTheOneScansFirstError() throws {
@@ -451,6 +503,11 @@ import Glibc
             let one = #expect(throws: JSONParseError.self) { _ = try JSONRows(parsing: broken, member: "data", keys: Self.keys, splittingFrom: .max) }
             let split = #expect(throws: JSONParseError.self) { _ = try JSONRows(parsing: broken, member: "data", keys: Self.keys, splittingFrom: 0) }
             #expect(split?.offset == one?.offset && split?.reason == one?.reason, "\(bad)")
+            if SpareThread.isUseful, case .failure(let handedOver) = Self.handedOver(broken).rows {
+                #expect(handedOver.offset == one?.offset && handedOver.reason == one?.reason, "\(bad), handed over")
+            } else if SpareThread.isUseful {
+                Issue.record("\(bad): no error when the rest is handed over")
+            }
         }
     }
 }

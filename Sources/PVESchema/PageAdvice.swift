@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the kernel is told about the few multi-megabyte buffers of a big listing (its text and
+/// index). A first write to a fresh 4 KiB page costs ~2 µs on the machines measured, so a 3 MB
+/// answer takes ~800 such faults; a 2 MiB transparent huge page is faulted in at once, for about
+/// the cost of zeroing it (a C probe: 4 MiB in 0.4-0.8 ms as huge pages, 2.0 ms as 4 KiB pages,
+/// 1.6 ms with MADV_POPULATE_WRITE alone). Linux only; every call is advice, and a kernel
+/// that does not know it (or has huge pages switched off) leaves the memory as it was.
+enum PageAdvice {
+    private static let hugePage = 2 << 20
+    private static let madviseHugePage: Int32 = 14  // MADV_HUGEPAGE
+    private static let madvisePopulateWrite: Int32 = 23  // MADV_POPULATE_WRITE, Linux 5.14+
+
+    /// Asks for huge pages for the 2 MiB-aligned stretches of `[base, base + length)`: only those
+    /// can be one; the rest keeps 4 KiB pages. With `/sys/kernel/mm/transparent_hugepage/enabled`
+    /// set to `madvise` (Debian's default) nothing else gets them.
+    static func preferHugePages(_ base: UnsafeRawPointer, _ length: Int) {
+        let start = alignUp(Int(bitPattern: base), hugePage), end = alignDown(Int(bitPattern: base) + length, hugePage)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, madviseHugePage)
+    }
+
+    /// Faults in the whole pages of `[base, base + length)` for writing, as one call; the kernel
+    /// leaves pages already present alone, so another thread may be writing there meanwhile.
+    static func populate(_ base: UnsafeRawPointer, _ length: Int) {
+        let start = alignUp(Int(bitPattern: base), pageSize), end = alignDown(Int(bitPattern: base) + length, pageSize)
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, madvisePopulateWrite)
+    }
+
+    /// Room to ask for so that a buffer of `length` bytes holds as many whole huge pages as it
+    /// could: the allocator's placement is arbitrary, so up to one huge page is lost at the ends.
+    /// Unwritten room costs address space only.
+    static func roomForHugePages(_ length: Int) -> Int { length >= hugePage ? length + hugePage : length }
+
+    private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+
+    private static func alignUp(_ address: Int, _ alignment: Int) -> Int { (address + alignment - 1) / alignment * alignment }
+    private static func alignDown(_ address: Int, _ alignment: Int) -> Int { address / alignment * alignment }
+}
