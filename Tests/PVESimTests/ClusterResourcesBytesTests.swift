@@ -32,6 +32,24 @@ import Testing
         #expect(throws: SimError.self) { try served(sim, ["type": "guests"]) }
     }
 
+    /// pveproxy writes Perl hashes as they iterate: guests in no particular order, and each row's
+    /// members in an order of its own. The simulator does the same, the same way on every call.
+    @Test func rowsAndTheirMembersComeInHashOrder() throws {
+        let sim = TestCluster(extraGuests: 300)
+        var body: [UInt8] = []
+        try sim.cluster.handle(SimRequest(method: "GET", path: "/cluster/resources", template: "/cluster/resources",
+                                          params: ["type": "vm"], identity: TestCluster.root), writingTo: &body)
+        let text = String(decoding: body, as: UTF8.self)
+        let rows = try #require(try JSON.parse(text).array)
+        let vmids = rows.compactMap { $0["vmid"]?.int }
+        #expect(vmids.count == rows.count && Set(vmids).count == vmids.count)
+        #expect(vmids != vmids.sorted(), "guests are not in vmid order")
+        let memberOrders = Set(rows.compactMap { $0.object?.map(\.0).filter { ["vmid", "name", "node", "status", "cpu"].contains($0) } })
+        #expect(memberOrders.count > 20, "rows differ in member order")
+        #expect(try served(sim, ["type": "vm"]) == JSON.parse(text), "and the next call answers the same")
+        #expect(try served(sim, ["type": "vm"]).array?.compactMap { $0["vmid"]?.int } == vmids)
+    }
+
     @Test func servedBytesFollowStartAndStopWithoutTimePassing() throws {
         // Tasks finish within the call and the clock stands still: only the state version can refresh the rows.
         let sim = TestCluster(extraGuests: 1_000, taskSeconds: 0)

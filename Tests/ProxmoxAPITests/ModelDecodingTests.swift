@@ -80,6 +80,18 @@ struct ModelDecodingTests {
         #expect(ClusterSnapshot(resources: ["not", "rows"]).guests.isEmpty && ClusterSnapshot(resources: .null).nodes.isEmpty)
     }
 
+    /// PVE lists guests in Perl hash order; the snapshot keeps them by vmid (and pools by name).
+    @Test func guestsAndPoolsAreKeptInOrderWhateverTheServersOrder() {
+        let rows: JSON = [
+            ["type": "lxc", "vmid": 300, "node": "pve1", "name": "c"], ["type": "pool", "pool": "zeta"],
+            ["type": "qemu", "vmid": 20, "node": "pve2", "name": "b"], ["type": "pool", "pool": "alpha"],
+            ["type": "qemu", "vmid": 1000, "node": "pve1", "name": "d"], ["type": "qemu", "vmid": 101, "node": "pve1", "name": "a"],
+        ]
+        let snapshot = ClusterSnapshot(resources: rows)
+        #expect(snapshot.guests.map(\.vmid) == [20, 101, 300, 1000])
+        #expect(snapshot.pools == ["alpha", "zeta"])
+    }
+
     @Test func nextIDAsString() throws {
         let data = try PVEClient.decodeData(Array(#"{"data":"105"}"#.utf8), request: APIRequest(.get, "/cluster/nextid"))
         #expect(data.int == 105)

@@ -22,11 +22,44 @@ struct ResourceRow {
     /// `json` serialized once, so listing 10,000 guests copies bytes instead of serializing each time.
     let bytes: [UInt8]
 
-    init(kind: Kind, path: String, json: JSON) {
+    /// `json`'s members are put in `order`'s hash order for this row's path (see `PerlHashOrder`).
+    init(kind: Kind, path: String, json: JSON, order: PerlHashOrder) {
         self.kind = kind
         self.path = path
-        self.json = json
-        bytes = json.serializedBytes(reservingCapacity: 512)
+        self.json = order.members(of: json, salt: PerlHashOrder.salt(path))
+        bytes = self.json.serializedBytes(reservingCapacity: 512)
+    }
+}
+
+/// The order of a Perl hash's keys, imitated. pveproxy writes its answers with
+/// `to_json($data, {utf8 => 1, allow_nonref => 1})`, without `canonical`, so each object's members
+/// come in that hash's own iteration order, which Perl randomizes per hash ("the exact same
+/// series of operations on two hashes may result in a different order for each hash",
+/// perlfunc `keys`); and `/cluster/resources` walks `keys %$idlist`, so guests come in no
+/// particular order either (PVE::API2::Cluster, `resources`). The simulator's permutations are
+/// seeded, so one simulator run answers the same way each time, like one pveproxy worker.
+struct PerlHashOrder {
+    let seed: UInt64
+
+    /// A stable pseudo-random key for sorting things into "hash order".
+    func rank(_ salt: UInt64) -> UInt64 {
+        var generator = SeededRandom(seed: seed ^ (salt &* 0x9FB2_1C65_1E98_DF25))
+        return generator.next()
+    }
+
+    /// `json`'s members shuffled (an object; anything else as it is).
+    func members(of json: JSON, salt: UInt64) -> JSON {
+        guard case .object(var members) = json, members.count > 1 else { return json }
+        var generator = SeededRandom(seed: rank(salt))
+        for i in stride(from: members.count - 1, to: 0, by: -1) {
+            members.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        return .object(members)
+    }
+
+    /// FNV-1a of `text`: a salt per row path.
+    static func salt(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }
 
@@ -92,10 +125,11 @@ extension ClusterState {
     // MARK: /cluster/resources
 
     private func buildResources() -> [ResourceRow] {
+        let order = PerlHashOrder(seed: options.seed)
         var rows: [ResourceRow] = []
         rows.reserveCapacity(guests.count + 32)
         for node in nodes {
-            rows.append(ResourceRow(kind: .node, path: "/nodes/\(node.name)", json: nodeSummary(node, asResource: true)))
+            rows.append(ResourceRow(kind: .node, path: "/nodes/\(node.name)", json: nodeSummary(node, asResource: true), order: order))
         }
         for storage in storages {
             for node in nodes where storage.available(on: node.name) {
@@ -107,22 +141,22 @@ extension ClusterState {
                     ("disk", .int(used)), ("maxdisk", .int(storage.total)),
                 ]
                 if let pool = pools.first(where: { $0.value.storages.contains(storage.id) })?.key { row.append(("pool", .string(pool))) }
-                rows.append(ResourceRow(kind: .storage, path: "/storage/\(storage.id)", json: .object(row)))
+                rows.append(ResourceRow(kind: .storage, path: "/storage/\(storage.id)", json: .object(row), order: order))
             }
         }
         let ha = haStates()
-        for vmid in guests.keys.sorted() {
+        for vmid in guests.keys.sorted(by: { order.rank(UInt64($0)) < order.rank(UInt64($1)) }) {
             guard let guest = guests[vmid] else { continue }
-            rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha)))
+            rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha), order: order))
         }
         for name in pools.keys.sorted() {
-            rows.append(ResourceRow(kind: .pool, path: "/pool/\(name)", json: .object([("id", .string("pool/\(name)")), ("type", "pool"), ("pool", .string(name))])))
+            rows.append(ResourceRow(kind: .pool, path: "/pool/\(name)", json: .object([("id", .string("pool/\(name)")), ("type", "pool"), ("pool", .string(name))]), order: order))
         }
         for node in nodes {
             rows.append(ResourceRow(kind: .sdn, path: "/sdn/zones/localnetwork", json: .object([
                 ("id", .string("sdn/\(node.name)/localnetwork")), ("type", "sdn"), ("sdn", "localnetwork"),
                 ("node", .string(node.name)), ("status", "ok"),
-            ])))
+            ]), order: order))
         }
         return rows
     }

@@ -235,10 +235,12 @@ public struct ClusterSnapshot: Sendable {
             default: break
             }
         }
-        self.guests = guests
+        // PVE sends rows in Perl hash order (see PVESim's `PerlHashOrder`): guests are kept in
+        // vmid order, so TAB, target lists and bulk actions come out the same every time.
+        self.guests = guests.sorted { $0.vmid < $1.vmid }
         self.nodes = nodes
         self.storages = storages
-        self.pools = pools
+        self.pools = pools.sorted()
     }
 
     /// From the `data` of a `/cluster/resources` answer (anything but a list reads as empty).
