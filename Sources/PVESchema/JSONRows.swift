@@ -881,17 +881,16 @@ public struct JSONRows: Sendable {
             if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "}") {
                 p.index += 1
             } else {
-                var ordinal = 0
                 while true {
                     p.skipWhitespace()
                     let k: Int
-                    let predicted = matcher.predicted(at: ordinal, in: bytes, from: p.index)
-                    if predicted.length > 0 {
-                        p.index += predicted.length
+                    let known = matcher.known(at: p.index, in: bytes)
+                    if known.length > 0 {
+                        p.index += known.length
                         p.skipWhitespace()
-                        k = predicted.key
+                        k = known.key
                     } else {
-                        k = matcher.learn(try p.skipKey(), at: ordinal, in: bytes)
+                        k = matcher.learn(try p.skipKey(), in: bytes)
                     }
                     let start = p.index
                     // A repeated key keeps its first value, as `JSON`'s subscript does.
@@ -908,7 +907,6 @@ public struct JSONRows: Sendable {
                     if k >= 0, spans[k].start < 0 {
                         spans[k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
                     }
-                    ordinal += 1
                     p.skipWhitespace()
                     guard p.index < bytes.count else { throw p.error("unterminated object") }
                     if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
@@ -923,57 +921,82 @@ public struct JSONRows: Sendable {
     }
 }
 
-/// Finds which wanted key a row's key is. Rows of one listing repeat their keys in one order, so
-/// the bytes `"key":` found at each position of the previous row are compared first, sixteen at a
-/// time: a match is that key, already checked as a string (no quote, backslash or control
-/// character inside), and needs no scanning or lookup. Any other key is scanned and looked up.
+/// Finds which wanted key a row's key is. A listing's rows share one set of keys, but not one
+/// order: PVE writes each row's members in its own Perl hash order. So every key met once is
+/// remembered with its closing quote and colon (`name":`, up to sixteen bytes, no escapes), in a
+/// small table placed by the key's first two bytes; the sixteen bytes after a key's opening
+/// quote are compared with the entries there, two words at a time. A match is that key, already
+/// checked as a string, with no scanning or lookup. Any other key is scanned, looked up and
+/// then remembered.
 private struct KeyMatcher: Sendable {
     private let wanted: [PackedKey]
-    /// Per position in the previous row: its key's bytes with quotes and colon (when they fit
-    /// sixteen bytes; `length` 0 otherwise) and which wanted key it was (-1: none).
-    private var seen: [Prediction] = []
+    /// Open addressing over `slots` entries, probed from the slot of a key's first two bytes.
+    private var table: [Entry]
+    private var known = 0
+    private static let slots = 64
+    /// A full table would make every miss probe all slots; past this, new keys are not kept.
+    private static let maximumKnown = 48
 
-    struct Prediction: Sendable {
+    struct Entry: Sendable {
+        /// `key":` as two words, and which of their bytes count.
         var pattern: (UInt64, UInt64) = (0, 0)
         var mask: (UInt64, UInt64) = (0, 0)
+        /// With the opening quote; 0 for an empty slot.
         var length = 0
         var key = -1
     }
 
-    init(keys: [String]) { wanted = keys.map { PackedKey(Array($0.utf8)) } }
+    init(keys: [String]) {
+        wanted = keys.map { PackedKey(Array($0.utf8)) }
+        table = Array(repeating: Entry(), count: Self.slots)
+    }
 
     var count: Int { wanted.count }
 
-    /// The previous row's key at `ordinal`, when the text at `position` repeats it (`length` 0: no).
+    /// The slot of the first two bytes of a key (of `key"` for a one-letter key).
     @inline(__always)
-    func predicted(at ordinal: Int, in text: UnsafeBufferPointer<UInt8>, from position: Int) -> (length: Int, key: Int) {
-        guard ordinal < seen.count, position + 16 <= text.count, let base = text.baseAddress else { return (0, -1) }
-        let guess = seen[ordinal]
-        let low = Word.load(base + position), high = Word.load(base + position + 8)
-        guard (low ^ guess.pattern.0) & guess.mask.0 == 0, (high ^ guess.pattern.1) & guess.mask.1 == 0, guess.length > 0 else {
-            return (0, -1)
-        }
-        return (guess.length, guess.key)
+    private static func slot(_ firstWord: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((firstWord & 0xFFFF) &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
-    /// Which wanted key the scanned `key` is (-1: none); remembers it as the prediction for
-    /// `ordinal` when its bytes `"key":` fit in sixteen.
+    /// A known key at `position` (its opening quote) directly followed by `:`: how many bytes
+    /// that is with its quotes and the colon, and which wanted key it is (-1: none). Length 0:
+    /// not a known key in that form, which the caller scans instead.
+    @inline(__always)
+    func known(at position: Int, in text: UnsafeBufferPointer<UInt8>) -> (length: Int, key: Int) {
+        guard position + 17 <= text.count, let base = text.baseAddress, base[position] == UInt8(ascii: "\"") else { return (0, -1) }
+        let low = Word.load(base + position + 1), high = Word.load(base + position + 9)
+        return table.withUnsafeBufferPointer { table in
+            var slot = Self.slot(low)
+            while true {
+                let entry = table[slot]
+                if entry.length == 0 { return (0, -1) }
+                if (low ^ entry.pattern.0) & entry.mask.0 | (high ^ entry.pattern.1) & entry.mask.1 == 0 {
+                    return (entry.length, entry.key)
+                }
+                slot = (slot + 1) & (Self.slots - 1)
+            }
+        }
+    }
+
+    /// Which wanted key the scanned `key` is (-1: none); remembers it when `key":` is plain and
+    /// fits in sixteen bytes.
     @inline(never)
-    mutating func learn(_ key: JSONParser.StringToken, at ordinal: Int, in text: UnsafeBufferPointer<UInt8>) -> Int {
+    mutating func learn(_ key: JSONParser.StringToken, in text: UnsafeBufferPointer<UInt8>) -> Int {
         let words = PackedKey.words(of: key, in: text)
         let index = wanted.firstIndex { $0.matches(words, key, in: text) } ?? -1
-        var prediction = Prediction(key: index)
-        let patternStart = key.start - 1, length = key.end - key.start + 3
-        if !key.escaped, length <= 16, key.end + 1 < text.count, text[key.end + 1] == UInt8(ascii: ":") {
-            prediction.pattern = Word.pack(UnsafeBufferPointer(rebasing: text[patternStart..<patternStart + length]))
-            prediction.mask = Word.masks(keeping: length)
-            prediction.length = length
+        let length = key.end - key.start + 2  // with the closing quote and the colon
+        guard !key.escaped, length <= 16, key.end + 1 < text.count, text[key.end + 1] == UInt8(ascii: ":"),
+              known < Self.maximumKnown, let base = text.baseAddress else { return index }
+        let entry = Entry(pattern: Word.pack(UnsafeBufferPointer(start: base + key.start, count: length)),
+                          mask: Word.masks(keeping: length), length: length + 1, key: index)
+        var slot = Self.slot(entry.pattern.0)
+        while table[slot].length != 0 {
+            if table[slot].pattern == entry.pattern, table[slot].mask == entry.mask { return index }
+            slot = (slot + 1) & (Self.slots - 1)
         }
-        if ordinal < seen.count {
-            seen[ordinal] = prediction
-        } else if ordinal == seen.count {
-            seen.append(prediction)
-        }
+        table[slot] = entry
+        known += 1
         return index
     }
 }
