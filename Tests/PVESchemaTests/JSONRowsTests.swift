@@ -229,6 +229,31 @@ import Glibc
         }
     }
 
+    /// PVE's rows come with their members in an order of their own (Perl hash order): every
+    /// row's keys are found whatever their place, including keys that share a beginning, keys
+    /// too long to remember, one-letter keys, and more distinct keys than are remembered.
+    @Test func membersInAnOrderOfTheirOwnAreReadByTheirKeys() throws {
+        var generator = SeededRandom(seed: 11)
+        let common = ["disk", "diskread", "diskwrite", "d", "vmid", "name", "a-fourteen-key", "a-fifteen-keys", "maxmem", "maxcpu", "n"]
+        let wanted = ["diskread", "d", "name", "a-fifteen-keys", "maxmem", "rare-17", "n"]
+        for round in 0..<30 {
+            var rows: [String] = []
+            for n in 0..<60 {
+                // From round 20 on, rows bring keys never seen before: 60 more than the table keeps.
+                var keys = common + (round >= 20 ? ["rare-\(n)"] : [])
+                for i in stride(from: keys.count - 1, to: 0, by: -1) { keys.swapAt(i, Int(generator.next() % UInt64(i + 1))) }
+                rows.append("{" + keys.map { #""\#($0)":"# + (generator.next() % 2 == 0 ? "\(n)" : #""v\#(n)""#) }.joined(separator: ",") + "}")
+            }
+            let text = #"{"data":["# + rows.joined(separator: ",") + "]}"
+            let expected = try JSON.parse(text)["data"]?.array ?? []
+            let indexed = try JSONRows(parsing: Array(text.utf8), member: "data", keys: wanted, splittingFrom: .max)
+            #expect(indexed.count == expected.count)
+            for (i, row) in expected.enumerated() {
+                for (k, key) in wanted.enumerated() { #expect(indexed.value(i, key: k) == row[key], "round \(round) row \(i) key \(key)") }
+            }
+        }
+    }
+
     @Test(arguments: [
         #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":1.},{"name":"c","cpu":3}]}"#,
         #"{"data":[{"name":"a","cpu":1},{"name":"b","cpu":-},{"name":"c","cpu":3}]}"#,
