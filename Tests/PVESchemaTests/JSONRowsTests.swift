@@ -123,6 +123,26 @@ import Glibc
         }
     }
 
+    /// Rows in no order (PVE's hash order) come out by value, ties in their arrival order, for
+    /// keys that fit 32 bits and for any others (negative, larger).
+    @Test(arguments: [0, 1, 2])
+    func unorderedRowsComeOutByValueTiesInArrivalOrder(range: Int) throws {
+        var generator = SeededRandom(seed: 21 + UInt64(range))
+        let values: [Int64] = (0..<2_000).map { _ in
+            let small = Int64(generator.next() % 500)
+            switch range {
+            case 0: return small + 100                          // vmids
+            case 1: return small - 250                          // some negative
+            default: return small * 40_000_000                  // past 32 bits
+            }
+        }
+        let text = "[" + values.enumerated().map { "{\"n\":\($0.offset),\"v\":\($0.element)}" }.joined(separator: ",") + "]"
+        let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v", "n"])
+        let expected = values.enumerated().sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }.map { Int64($0.offset) }
+        let sorted = rows.sorted(byIntegerKey: 0)
+        #expect((0..<sorted.count).map { sorted.integer($0, key: 1) } == expected)
+    }
+
     @Test func rowTextIsTheServersTextOfThatRow() throws {
         let rows = try rows()
         let text = rows.withRowText(2) { String(decoding: $0, as: UTF8.self) }
