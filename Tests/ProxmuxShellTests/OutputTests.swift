@@ -96,11 +96,19 @@ import PVESchema
             .init("vmid", "vmid"), .init("name", "name"), .init("mem", "mem", format: .bytes), .init("cpu", "cpu", format: .percent),
             .init("status", "status", format: .state), .init("mixed", "mixed"), .init("uptime", "uptime", format: .duration),
         ], rows: rows)
+        // The same rows the other way round: formatted in the order they lie in, laid out in this one.
+        let reversed = Table(columns: table.columns, rows: table.rows.sorted(byInteger: { Int64(-$0) }))
         for renderer in [Renderer(format: .text), Renderer(format: .text, noHeader: true), Renderer(format: .text, color: true)] {
             let whole = renderer.textBytes(table, inHalvesFrom: .max)
             let halves = renderer.textBytes(table, inHalvesFrom: 2)
             #expect(halves == whole)
             #expect(String(decoding: whole, as: UTF8.self).split(separator: "\n").count == rows.count + (renderer.noHeader ? 0 : 1))
+            let lines = String(decoding: whole, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            let header = renderer.noHeader ? [] : [lines[0]]
+            let expected = (header + lines.dropFirst(header.count).dropLast().reversed()).joined(separator: "\n") + "\n"
+            for threshold in [Int.max, 2] {
+                #expect(String(decoding: renderer.textBytes(reversed, inHalvesFrom: threshold), as: UTF8.self) == expected)
+            }
         }
     }
 
@@ -131,6 +139,16 @@ import PVESchema
             for threshold in [Int.max, 2] {
                 let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(table, inHalvesFrom: threshold), as: UTF8.self)
                 #expect(text == expected, "round \(round), halves from \(threshold)")
+            }
+            // Sorted by number (not the order the rows lie in), the lines are the same, sorted.
+            let byNumber = Table(columns: table.columns, rows: table.rows.sorted(byIntegerKey: 0))
+            let sortedLines = expected.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            let bodyLines = zip(rows, sortedLines.dropFirst(noHeader ? 0 : 1)).enumerated()
+                .sorted { ($0.element.0["n"]?.int ?? 0, $0.offset) < ($1.element.0["n"]?.int ?? 0, $1.offset) }.map(\.element.1)
+            let sortedExpected = ((noHeader ? [] : [sortedLines.first!]) + bodyLines).map { $0 + "\n" }.joined()
+            for threshold in [Int.max, 2] {
+                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(byNumber, inHalvesFrom: threshold), as: UTF8.self)
+                #expect(text == sortedExpected, "round \(round), sorted, halves from \(threshold)")
             }
         }
     }

@@ -41,8 +41,11 @@ struct ByteWriter: ByteSink, ~Copyable {
         UnsafeBufferPointer(start: base + start, count: count - start)
     }
 
-    /// The bytes written, handed to a store that keeps them for reading.
+    /// The bytes written, handed to a store that keeps them for reading. Sixteen zero bytes
+    /// follow them, so that a short run anywhere in the store can be read as two words.
     consuming func finish() -> ByteStore {
+        if capacity - count < 16 { grow(to: count + 16) }
+        (base + count).initialize(repeating: 0, count: 16)
         let store = ByteStore(base: base, count: count)
         discard self
         return store
@@ -72,6 +75,6 @@ final class ByteStore: @unchecked Sendable {
 
     deinit { base.deallocate() }
 
-    /// The bytes; valid while the store is.
+    /// The bytes; valid while the store is. Sixteen more (zeros) are readable past them.
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 }

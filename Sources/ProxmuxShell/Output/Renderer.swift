@@ -79,12 +79,15 @@ public struct Renderer {
     }
 
     /// The text in consecutive pieces (header, then the lines of each half): the console writes
-    /// them one after the other, without joining a megabyte of lines first.
+    /// them one after the other, without joining a megabyte of lines first. Cells are formatted
+    /// in the order their rows lie in the answer's text, which is then read front to back (PVE
+    /// lists guests in hash order, and a sorted table read in its own order waited on memory for
+    /// most of its formatting); lines are laid out in the table's order.
     func textPieces(_ table: Table, inHalvesFrom threshold: Int) -> [[UInt8]] {
-        let columns = table.columns, rows = table.rows
+        let columns = table.columns
         guard !columns.isEmpty else { return [] }
-        let halves = rows.count >= threshold && SpareThread.isUseful
-            ? [0..<rows.count / 2, rows.count / 2..<rows.count] : [0..<rows.count]
+        let (rows, places) = table.rows.inTextOrder()
+        let halves = Renderer.halves(rows.count, from: threshold)
         let parts = Renderer.inParallel(halves) { FormattedCells(rows, columns, $0) }
         var widths = columns.map { noHeader ? 0 : Renderer.width($0.title) }
         var plainNumbers = columns.map { $0.format == .plain }
@@ -103,27 +106,37 @@ public struct Renderer {
         let layout = LineLayout(widths: widths, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
         var pieces: [[UInt8]] = []
         if !noHeader {
-            let titles = columns.map { Array($0.title.uppercased().utf8) }
-            let text = Array(titles.joined())
+            var titles = ByteWriter(capacity: 256)
             var ends: [Int] = []
-            for title in titles { ends.append((ends.last ?? 0) + title.count) }
-            pieces.append(text.withUnsafeBufferPointer { text in
-                layout.lines(1, of: text) { _, index in
-                    let cell = (index == 0 ? 0 : ends[index - 1])..<ends[index]
-                    return (cell, Renderer.width(UnsafeBufferPointer(rebasing: text[cell])))
-                }
+            for column in columns {
+                titles.append(utf8: column.title.uppercased())
+                ends.append(titles.count)
+            }
+            let text = titles.finish()
+            pieces.append(layout.lines(1, cellBytes: text.count) { _, index in
+                let begin = index == 0 ? 0 : ends[index - 1]
+                let cell = UnsafeBufferPointer(rebasing: text.bytes[begin..<ends[index]])
+                return (cell.baseAddress ?? text.bytes.baseAddress!, cell.count, Renderer.width(cell))
             })
         }
-        pieces += Renderer.inParallel(parts) { part in
-            part.cells.withUnsafeBufferPointer { cells in
-                layout.lines(part.rowCount, of: part.text.bytes) { row, index in
-                    let cell = row * columns.count + index
-                    let begin = cell == 0 ? 0 : Int(cells[cell - 1].end)
-                    return (begin..<Int(cells[cell].end), Int(cells[cell].width))
+        let cellBytes = parts.reduce(0) { $0 + $1.text.count }
+        let secondPartFrom = halves.count > 1 ? halves[1].lowerBound : Int.max
+        pieces += Renderer.inParallel(Renderer.halves(rows.count, from: threshold)) { lines in
+            FormattedCells.withSources(parts[...]) { sources in
+                (places ?? []).withUnsafeBufferPointer { places in
+                    layout.lines(lines.count, cellBytes: cellBytes) { line, column in
+                        let row = places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line])
+                        return sources[row < secondPartFrom ? 0 : 1].cell(row, column)
+                    }
                 }
             }
         }
         return pieces
+    }
+
+    /// `0..<count` in two halves when there are `threshold` or more and a second core.
+    private static func halves(_ count: Int, from threshold: Int) -> [Range<Int>] {
+        count >= threshold && SpareThread.isUseful ? [0..<count / 2, count / 2..<count] : [0..<count]
     }
 
     /// `transform` of each element; of two or more, the first is transformed here while the
@@ -230,36 +243,37 @@ private struct LineLayout {
     let numeric: [Bool]
     let states: [Bool]?
 
-    /// `count` lines, written straight into one array; `cell(line, column)` gives where a cell's
-    /// text lies in `text` and its display width.
+    /// `count` lines, written straight into one array; `cell(line, column)` gives a cell's bytes
+    /// (sixteen bytes must be readable from its start, whatever its length: every `ByteStore`
+    /// has them), their length and display width. `cellBytes`: at most how many bytes the cells
+    /// of these lines hold.
     @inline(__always)
-    func lines(_ count: Int, of text: UnsafeBufferPointer<UInt8>, _ cell: (Int, Int) -> (Range<Int>, Int)) -> [UInt8] {
+    func lines(_ count: Int, cellBytes: Int, _ cell: (Int, Int) -> (UnsafePointer<UInt8>, Int, Int)) -> [UInt8] {
         // Each cell adds at most its column's width in padding and a colour code; each line two
         // spaces between columns and a newline. Sixteen bytes more: short runs are written as
         // two eight-byte words, which may reach past their end (the next bytes overwrite them).
         let perLine = widths.reduce(0, +) + 2 * widths.count + 1 + (states == nil ? 0 : 12 * widths.count)
-        return [UInt8](unsafeUninitializedCapacity: text.count + count * perLine + 16) { buffer, written in
+        return [UInt8](unsafeUninitializedCapacity: cellBytes + count * perLine + 16) { buffer, written in
             var out = buffer.baseAddress!
-            let source = text.baseAddress ?? UnsafePointer(out)  // no text: every cell is empty
             let last = widths.count - 1
             widths.withUnsafeBufferPointer { widths in
                 numeric.withUnsafeBufferPointer { numeric in
                     for line in 0..<count {
                         for column in 0...last {
-                            let (range, width) = cell(line, column)
-                            let bytes = UnsafeBufferPointer(start: source + range.lowerBound, count: range.count)
+                            let (source, length, width) = cell(line, column)
+                            let bytes = UnsafeBufferPointer(start: source, count: length)
                             let pad = max(0, widths[column] - width)
                             if numeric[column] { out = LineLayout.spaces(pad, at: out) }
                             if let states, states[column], let code = Renderer.stateColor(String(decoding: bytes, as: UTF8.self)) {
                                 out = LineLayout.copy(UnsafeBufferPointer(start: code.utf8Start, count: code.utf8CodeUnitCount), to: out)
                                 out = LineLayout.copy(bytes, to: out)
                                 out = LineLayout.copy(UnsafeBufferPointer(start: Renderer.colorReset.utf8Start, count: Renderer.colorReset.utf8CodeUnitCount), to: out)
-                            } else if range.count <= 16, range.lowerBound + 16 <= text.count {
+                            } else if length <= 16 {
                                 // Sixteen bytes are readable from here: two words, whatever the length.
-                                let from = UnsafeRawPointer(source + range.lowerBound), to = UnsafeMutableRawPointer(out)
+                                let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(out)
                                 to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
                                 to.storeBytes(of: from.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
-                                out += range.count
+                                out += length
                             } else {
                                 out = LineLayout.copy(bytes, to: out)
                             }
@@ -309,6 +323,8 @@ private struct FormattedCells {
     /// Per column: whether every value is a number (a plain column of numbers is right-aligned).
     let plainNumbers: [Bool]
     let rowCount: Int
+    /// The row (of the rows formatted) of the first cells here.
+    let firstRow: Int
 
     // Int32: 90,000 cells of a big listing, half the memory of Int.
     struct Cell {
@@ -316,8 +332,36 @@ private struct FormattedCells {
         var width: Int32
     }
 
+    /// Where to read the cells of `FormattedCells` while `withSources` runs.
+    struct Source {
+        let text: UnsafePointer<UInt8>
+        let cells: UnsafePointer<Cell>
+        let firstRow: Int
+        let columnCount: Int
+
+        /// The bytes, length and display width of the cell of `row` (of all rows formatted) and `column`.
+        @inline(__always)
+        func cell(_ row: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int, Int) {
+            let index = (row - firstRow) * columnCount + column
+            let begin = index == 0 ? 0 : Int(cells[index - 1].end)
+            return (text + begin, Int(cells[index].end) - begin, Int(cells[index].width))
+        }
+    }
+
+    /// `body` with the cells of `parts` readable through pointers.
+    static func withSources<Result>(_ parts: ArraySlice<FormattedCells>, _ sources: [Source] = [],
+                                    _ body: ([Source]) -> Result) -> Result {
+        guard let part = parts.first else { return body(sources) }
+        return part.cells.withUnsafeBufferPointer { cells in
+            let source = Source(text: part.text.bytes.baseAddress!, cells: cells.baseAddress ?? UnsafePointer(bitPattern: 16)!,
+                                firstRow: part.firstRow, columnCount: part.columnWidths.count)
+            return withSources(parts.dropFirst(), sources + [source], body)
+        }
+    }
+
     init(_ rows: JSONRows, _ columns: [Table.Column], _ range: Range<Int>) {
         rowCount = range.count
+        firstRow = range.lowerBound
         let count = columns.count
         var columnWidths = [Int](repeating: 0, count: count)
         var plainNumbers = columns.map { $0.format == .plain }
