@@ -205,8 +205,8 @@ import Glibc
     }
 }
 
-/// Rows shaped like the one before them (PVE's listings) are matched by the previous row's key
-/// bytes; every way a row can differ from that shape must still be read by its keys.
+/// Keys met before are matched by their remembered bytes (`name":`); every way a key can differ
+/// from one met before (escaped, spaced, longer, shorter, repeated) must still be read as itself.
 @Suite struct JSONRowsRepeatedShapeTests {
     static let keys = ["vmid", "name", "node", "a-key-too-long-to-predict", "cpu", "diskwrite"]
 

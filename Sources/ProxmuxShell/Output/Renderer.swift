@@ -335,7 +335,7 @@ private struct FormattedCells {
     /// Where to read the cells of `FormattedCells` while `withSources` runs.
     struct Source {
         let text: UnsafePointer<UInt8>
-        let cells: UnsafePointer<Cell>
+        let cells: UnsafeBufferPointer<Cell>
         let firstRow: Int
         let columnCount: Int
 
@@ -353,8 +353,8 @@ private struct FormattedCells {
                                     _ body: ([Source]) -> Result) -> Result {
         guard let part = parts.first else { return body(sources) }
         return part.cells.withUnsafeBufferPointer { cells in
-            let source = Source(text: part.text.bytes.baseAddress!, cells: cells.baseAddress ?? UnsafePointer(bitPattern: 16)!,
-                                firstRow: part.firstRow, columnCount: part.columnWidths.count)
+            let source = Source(text: part.text.bytes.baseAddress!, cells: cells, firstRow: part.firstRow,
+                                columnCount: part.columnWidths.count)
             return withSources(parts.dropFirst(), sources + [source], body)
         }
     }
