@@ -24,6 +24,10 @@ public struct JSONRows: Sendable {
     private struct Index {
         var rowStarts: [Int32] = []
         var rowEnds: [Int32] = []
+        /// Per row, the first key's value when it is written as plain digits (at most 18), else
+        /// -1: read while the row is in the cache, for sorting by that key (listings sort by
+        /// vmid, their first key) without reading the text again.
+        var leadingIntegers: [Int64] = []
         /// `keys.count` spans per row, in key order.
         var values: [ValueSpan] = []
 
@@ -32,6 +36,7 @@ public struct JSONRows: Sendable {
         mutating func reserve(rows: Int, width: Int) {
             rowStarts.reserveCapacity(rows)
             rowEnds.reserveCapacity(rows)
+            leadingIntegers.reserveCapacity(rows)
             let count = rows * max(1, width), size = MemoryLayout<ValueSpan>.stride
             values.reserveCapacity(PageAdvice.roomForHugePages(count * size) / size)
             values.withUnsafeBufferPointer { spans in
@@ -43,6 +48,7 @@ public struct JSONRows: Sendable {
         mutating func truncate(toRows rows: Int, width: Int) {
             rowStarts.removeSubrange(min(rows, rowStarts.count)...)
             rowEnds.removeSubrange(min(rows, rowEnds.count)...)
+            leadingIntegers.removeSubrange(min(rows, leadingIntegers.count)...)
             values.removeSubrange(min(rows * width, values.count)...)
         }
     }
@@ -249,6 +255,16 @@ public struct JSONRows: Sendable {
     /// as 0; ties keep their order). Listings usually come in that order already, which is
     /// checked on the values' digits without reading any number.
     public func sorted(byIntegerKey key: Int) -> JSONRows {
+        if key == 0, index.leadingIntegers.count == index.rowStarts.count {
+            // Read while indexing (`Index.leadingIntegers`); anything else is read as before.
+            var keyed: [(Int64, Int32)] = []
+            keyed.reserveCapacity(order.count)
+            for (position, row) in order.enumerated() {
+                let value = index.leadingIntegers[Int(row)]
+                keyed.append((value >= 0 ? value : integer(position, key: 0) ?? 0, row))
+            }
+            return reordered(by: keyed)
+        }
         if hasAscendingDigits(key) { return self }
         return sorted(byInteger: { integer($0, key: key) ?? 0 })
     }
@@ -307,15 +323,41 @@ public struct JSONRows: Sendable {
         // Answers often come in order already: then there is nothing to sort.
         if zip(keyed, keyed.dropFirst()).allSatisfy({ $0.0 <= $1.0 }) { return self }
         var copy = self
-        if keyed.allSatisfy({ UInt64(bitPattern: $0.0) <= UInt32.max && $0.1 >= 0 }) {
-            // Keys that fit 32 bits (vmids do) sort with their row as one integer: no closure,
-            // and ties still keep their order. PVE sends guests in hash order, so this is the
-            // usual case: ~3 times faster than the tuple sort for 10,000 rows.
+        let fitsRadix = keyed.allSatisfy { UInt64(bitPattern: $0.0) < 1 << 33 }
+        if fitsRadix, zip(keyed, keyed.dropFirst()).allSatisfy({ $0.1 < $1.1 }) {
+            // The usual case (PVE sends guests in hash order; vmids are below 2^33, and the rows
+            // come in their own order): a stable radix sort by the key alone gives the same order.
+            copy.order = JSONRows.radixSorted(keyed)
+        } else if fitsRadix, keyed.allSatisfy({ $0.1 >= 0 }) {
+            // Keys that fit 32 bits sort with their row as one integer: no closure.
             copy.order = keyed.map { UInt64($0.0) << 32 | UInt64($0.1) }.sorted().map { Int32(truncatingIfNeeded: $0) }
         } else {
             copy.order = keyed.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map(\.1)
         }
         return copy
+    }
+
+    /// The rows of `keyed` by key (each below 2^33), ties in the order given: three passes of a
+    /// least-significant-digit radix sort over 11-bit digits (~5 times faster than `sorted()` on
+    /// 10,000 rows, in phase marks 0.9 ms -> 0.2 ms).
+    private static func radixSorted(_ keyed: [(Int64, Int32)]) -> [Int32] {
+        var items = keyed.map { (UInt64($0.0), $0.1) }
+        var spare = items
+        var counts = [Int](repeating: 0, count: 2048)
+        for shift in stride(from: 0, to: 33, by: 11) {
+            for i in counts.indices { counts[i] = 0 }
+            for item in items { counts[Int(item.0 >> UInt64(shift)) & 2047] += 1 }
+            if counts.contains(items.count) { continue }  // every key has this digit
+            var total = 0
+            for i in counts.indices { (counts[i], total) = (total, total + counts[i]) }
+            for item in items {
+                let digit = Int(item.0 >> UInt64(shift)) & 2047
+                spare[counts[digit]] = item
+                counts[digit] += 1
+            }
+            swap(&items, &spare)
+        }
+        return items.map(\.1)
     }
 
     // MARK: Indexing
@@ -530,6 +572,7 @@ public struct JSONRows: Sendable {
         mutating func join(_ rest: ArrivalScan) {
             index.rowStarts += rest.index.rowStarts
             index.rowEnds += rest.index.rowEnds
+            index.leadingIntegers += rest.index.leadingIntegers
             index.values += rest.index.values
             matcher = rest.matcher
             progress = rest.progress
@@ -833,6 +876,7 @@ public struct JSONRows: Sendable {
         if let error = second.error { throw error }
         index.rowStarts += second.rows.rowStarts
         index.rowEnds += second.rows.rowEnds
+        index.leadingIntegers += second.rows.leadingIntegers
         index.values += second.rows.values
         matcher = second.matcher
         parser.index = second.parser.index
@@ -886,9 +930,23 @@ public struct JSONRows: Sendable {
             spans.initialize(repeating: ValueSpan())
             let (start, end) = try scanRow(&parser, depth: depth, matcher: &matcher, into: spans)
             index.rowStarts.append(Int32(start))
+            index.leadingIntegers.append(matcher.count > 0 ? plainInteger(slots[0], in: parser.bytes) : -1)
             index.values.append(contentsOf: spans)
             index.rowEnds.append(Int32(end))
         }
+    }
+
+    /// The value at `span` when it is written as plain digits (at most 18), else -1.
+    @inline(__always)
+    private static func plainInteger(_ span: ValueSpan, in bytes: UnsafeBufferPointer<UInt8>) -> Int64 {
+        guard span.start >= 0, span.end - span.start <= 18, span.end > span.start else { return -1 }
+        var value: Int64 = 0
+        for i in Int(span.start)..<Int(span.end) {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { return -1 }
+            value = value * 10 + Int64(digit)
+        }
+        return value
     }
 
     /// `indexRow`'s scan: fills `spans` and returns where the row starts and ends.

@@ -141,6 +141,10 @@ import Glibc
         let expected = values.enumerated().sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }.map { Int64($0.offset) }
         let sorted = rows.sorted(byIntegerKey: 0)
         #expect((0..<sorted.count).map { sorted.integer($0, key: 1) } == expected)
+        // Sorted again by another key: rows out of their own order to start with, ties by row.
+        let again = sorted.sorted(byInteger: { (sorted.integer($0, key: 1) ?? 0) % 7 })
+        let expectedAgain = (0..<Int64(values.count)).sorted { ($0 % 7, $0) < ($1 % 7, $1) }
+        #expect((0..<again.count).map { again.integer($0, key: 1) } == expectedAgain)
     }
 
     @Test func rowTextIsTheServersTextOfThatRow() throws {
