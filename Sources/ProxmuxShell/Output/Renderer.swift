@@ -121,7 +121,8 @@ public struct Renderer {
         }
         let cellBytes = parts.reduce(0) { $0 + $1.text.count }
         let secondPartFrom = halves.count > 1 ? halves[1].lowerBound : Int.max
-        pieces += Renderer.inParallel(Renderer.halves(rows.count, from: threshold)) { lines in
+        // The lines of each half of the table, whichever halves their cells were formatted in.
+        pieces += Renderer.inParallel(halves) { lines in
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
                     layout.lines(lines.count, cellBytes: cellBytes) { line, column in
