@@ -25,8 +25,8 @@ public struct JSONRows: Sendable {
         var rowStarts: [Int32] = []
         var rowEnds: [Int32] = []
         /// Per row, the first key's value when it is written as plain digits (at most 18), else
-        /// -1: read while the row is in the cache, for sorting by that key (listings sort by
-        /// vmid, their first key) without reading the text again.
+        /// -1: read while the row is in the cache, for `sortedByFirstKey` (listings sort by vmid,
+        /// their first key) without reading the text again.
         var leadingIntegers: [Int64] = []
         /// `keys.count` spans per row, in key order.
         var values: [ValueSpan] = []
@@ -251,47 +251,17 @@ public struct JSONRows: Sendable {
         return copy
     }
 
-    /// The rows ordered by the integer value of indexed key number `key` (anything else counts
-    /// as 0; ties keep their order). Listings usually come in that order already, which is
-    /// checked on the values' digits without reading any number.
-    public func sorted(byIntegerKey key: Int) -> JSONRows {
-        if key == 0, index.leadingIntegers.count == index.rowStarts.count {
-            // Read while indexing (`Index.leadingIntegers`); anything else is read as before.
-            var keyed: [(Int64, Int32)] = []
-            keyed.reserveCapacity(order.count)
-            for (position, row) in order.enumerated() {
-                let value = index.leadingIntegers[Int(row)]
-                keyed.append((value >= 0 ? value : integer(position, key: 0) ?? 0, row))
-            }
-            return reordered(by: keyed)
+    /// The rows ordered by the integer value of the first indexed key (anything else counts as
+    /// 0; ties keep their order): listings index their sort key first. Plain-digit values were
+    /// read while indexing (`Index.leadingIntegers`), so the text is not read again.
+    public func sortedByFirstKey() -> JSONRows {
+        var keyed: [(Int64, Int32)] = []
+        keyed.reserveCapacity(order.count)
+        for (position, row) in order.enumerated() {
+            let value = index.leadingIntegers[Int(row)]
+            keyed.append((value >= 0 ? value : integer(position, key: 0) ?? 0, row))
         }
-        if hasAscendingDigits(key) { return self }
-        return sorted(byInteger: { integer($0, key: key) ?? 0 })
-    }
-
-    /// Whether every row's value of `key` is written as plain digits (no sign, point, exponent or
-    /// leading zero, at most 18) and no value is smaller than the one before: then shorter means
-    /// smaller, and equal lengths compare byte by byte.
-    private func hasAscendingDigits(_ key: Int) -> Bool {
-        text.withUnsafeBufferPointer { bytes in
-            var previous = 0..<0
-            for row in order {
-                let span = index.values[Int(row) * keys.count + key]
-                guard span.start >= 0 else { return false }
-                let digits = Int(span.start)..<Int(span.end)
-                guard digits.count <= 18, bytes[digits.lowerBound] != UInt8(ascii: "0") || digits.count == 1 else { return false }
-                for i in digits where bytes[i] &- 0x30 >= 10 { return false }
-                if digits.count < previous.count { return false }
-                if digits.count == previous.count {
-                    for (a, b) in zip(previous, digits) where bytes[a] != bytes[b] {
-                        if bytes[a] > bytes[b] { return false }
-                        break
-                    }
-                }
-                previous = digits
-            }
-            return true
-        }
+        return reordered(by: keyed)
     }
 
     /// The same rows in the order they lie in the text, and for each row here its place there
@@ -323,14 +293,10 @@ public struct JSONRows: Sendable {
         // Answers often come in order already: then there is nothing to sort.
         if zip(keyed, keyed.dropFirst()).allSatisfy({ $0.0 <= $1.0 }) { return self }
         var copy = self
-        let fitsRadix = keyed.allSatisfy { UInt64(bitPattern: $0.0) < 1 << 33 }
-        if fitsRadix, zip(keyed, keyed.dropFirst()).allSatisfy({ $0.1 < $1.1 }) {
+        if keyed.allSatisfy({ UInt64(bitPattern: $0.0) < 1 << 33 }), zip(keyed, keyed.dropFirst()).allSatisfy({ $0.1 < $1.1 }) {
             // The usual case (PVE sends guests in hash order; vmids are below 2^33, and the rows
             // come in their own order): a stable radix sort by the key alone gives the same order.
             copy.order = JSONRows.radixSorted(keyed)
-        } else if fitsRadix, keyed.allSatisfy({ $0.1 >= 0 }) {
-            // Keys that fit 32 bits sort with their row as one integer: no closure.
-            copy.order = keyed.map { UInt64($0.0) << 32 | UInt64($0.1) }.sorted().map { Int32(truncatingIfNeeded: $0) }
         } else {
             copy.order = keyed.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map(\.1)
         }

@@ -105,9 +105,9 @@ import Glibc
         }
     }
 
-    /// Sorting by an indexed integer key skips the numbers when the digits are already in order;
-    /// whatever the values, the order is the one the integers give.
-    @Test func sortingByAnIntegerKeyEqualsSortingByItsValues() throws {
+    /// Sorting by the first key uses the integers read while indexing where the values are plain
+    /// digits; whatever the values, the order is the one the integers give.
+    @Test func sortingByTheFirstKeyEqualsSortingByItsValues() throws {
         let orders: [[String]] = [
             ["1", "2", "10", "10", "99", "100"], ["100", "99", "101"], ["0", "5", "5"], ["7", "\"8\"", "9"],
             ["-1", "0", "3"], ["007", "10"], ["10", "007"], ["1.5", "2"], ["3", "null", "4"], ["12", "13", "12"], ["1e2", "101"],
@@ -118,7 +118,7 @@ import Glibc
         for values in orders + shuffled {
             let text = "[" + values.enumerated().map { "{\"n\":\($0.offset),\"v\":\($0.element)}" }.joined(separator: ",") + "]"
             let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v", "n"])
-            let byKey = rows.sorted(byIntegerKey: 0), byValue = rows.sorted(byInteger: { rows.integer($0, key: 0) ?? 0 })
+            let byKey = rows.sortedByFirstKey(), byValue = rows.sorted(byInteger: { rows.integer($0, key: 0) ?? 0 })
             #expect((0..<byKey.count).map { byKey.integer($0, key: 1) } == (0..<byValue.count).map { byValue.integer($0, key: 1) }, "\(values)")
         }
     }
@@ -139,7 +139,7 @@ import Glibc
         let text = "[" + values.enumerated().map { "{\"n\":\($0.offset),\"v\":\($0.element)}" }.joined(separator: ",") + "]"
         let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v", "n"])
         let expected = values.enumerated().sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }.map { Int64($0.offset) }
-        let sorted = rows.sorted(byIntegerKey: 0)
+        let sorted = rows.sortedByFirstKey()
         #expect((0..<sorted.count).map { sorted.integer($0, key: 1) } == expected)
         // Sorted again by another key: rows out of their own order to start with, ties by row.
         let again = sorted.sorted(byInteger: { (sorted.integer($0, key: 1) ?? 0) % 7 })

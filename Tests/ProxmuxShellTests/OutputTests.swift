@@ -141,7 +141,7 @@ import PVESchema
                 #expect(text == expected, "round \(round), halves from \(threshold)")
             }
             // Sorted by number (not the order the rows lie in), the lines are the same, sorted.
-            let byNumber = Table(columns: table.columns, rows: table.rows.sorted(byIntegerKey: 0))
+            let byNumber = Table(columns: table.columns, rows: table.rows.sortedByFirstKey())
             let sortedLines = expected.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
             let bodyLines = zip(rows, sortedLines.dropFirst(noHeader ? 0 : 1)).enumerated()
                 .sorted { ($0.element.0["n"]?.int ?? 0, $0.offset) < ($1.element.0["n"]?.int ?? 0, $1.offset) }.map(\.element.1)

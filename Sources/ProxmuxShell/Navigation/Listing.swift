@@ -21,8 +21,9 @@ enum Listing {
     /// not decoded: only the shown fields of each row are ever read (see `JSONRows`).
     static func guests(_ api: APIBackend, node: String?, kind: GuestKind?, long: Bool) throws -> Table {
         let columns = guestColumns(long: long)
-        // The first three indexed keys decide the filter and the order.
-        let (vmidKey, nodeKey, typeKey) = (0, 1, 2)
+        // The first three indexed keys decide the order (vmid, first: see `sortedByFirstKey`)
+        // and the filter.
+        let (nodeKey, typeKey) = (1, 2)
         let all = try api.rows("/cluster/resources", [("type", "vm")], keys: ["vmid", "node", "type"] + columns.map(\.key))
         let selected = node == nil && kind == nil ? all : all.filter { row in
             (node == nil || all.value(row, key: nodeKey)?.string == node)
@@ -30,7 +31,7 @@ enum Listing {
         }
         // An empty listing of a node may be a typo: say so rather than print an empty table.
         if let node, selected.isEmpty { try requireNode(node, api) }
-        return Table(columns: columns, rows: selected.sorted(byIntegerKey: vmidKey))
+        return Table(columns: columns, rows: selected.sortedByFirstKey())
     }
 
     /// A read below `/nodes/NODE`; when it fails, a node that does not exist is named as the reason
