@@ -145,7 +145,7 @@ extension ClusterState {
             }
         }
         let ha = haStates()
-        for vmid in guests.keys.sorted(by: { order.rank(UInt64($0)) < order.rank(UInt64($1)) }) {
+        for (_, vmid) in guests.keys.map({ (order.rank(UInt64($0)), $0) }).sorted(by: { $0.0 < $1.0 }) {
             guard let guest = guests[vmid] else { continue }
             rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha), order: order))
         }
