@@ -97,6 +97,31 @@ import PVESim
         #expect(try shell.run("ls /pools").contains("qa"))
     }
 
+    /// The simulator sends every object's members in hash order, as pveproxy does; what proxmux
+    /// shows of a config or a raw answer is sorted by key, so it reads the same each time.
+    @Test func serverObjectsAreShownSortedByKey() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let sent = try shell.cluster.read("/nodes/pve1/qemu/100/config", template: "/nodes/{node}/qemu/{vmid}/config",
+                                         params: ["node": "pve1", "vmid": "100"]).object!.map(\.0)
+        #expect(sent != KeyOrder.sorted(sent), "the simulator should send the config in hash order")
+        let show = try shell.run("show web01")
+        let configLines = show.split(separator: "\n").drop { $0 != "config:" }.dropFirst()
+        // Member lines are indented two spaces; a multi-line description continues further in.
+        let shown = configLines.filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }.map { String($0.split(separator: ":")[0].drop { $0 == " " }) }
+        #expect(shown.count > 5)
+        #expect(shown == KeyOrder.sorted(shown))
+        let raw = try shell.run("api get /nodes/pve1/qemu/100/config -o json")
+        let rawKeys = try JSON.parse(raw).object!.map(\.0)
+        #expect(rawKeys == KeyOrder.sorted(sent))
+    }
+
+    @Test func keysSortWithNumbersInNumberOrder() {
+        #expect(KeyOrder.sorted(["net10", "net2", "ide0", "agent", "net1", "mp0", "scsi11", "scsi2"])
+                == ["agent", "ide0", "mp0", "net1", "net2", "net10", "scsi2", "scsi11"])
+        #expect(KeyOrder.sorted(["b", "a1", "a", "a01"]) == ["a", "a01", "a1", "b"])
+    }
+
     @Test func completionFromTheLiveCluster() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }

@@ -47,6 +47,11 @@ struct PerlHashOrder {
         return generator.next()
     }
 
+    /// Guest ids in the order of `keys %$vmstatus` (listings of guests walk such a hash).
+    func vmids(_ vmids: some Sequence<Int>) -> [Int] {
+        vmids.map { (rank(UInt64($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// `json`'s members shuffled (an object; anything else as it is).
     func members(of json: JSON, salt: UInt64) -> JSON {
         guard case .object(var members) = json, members.count > 1 else { return json }
@@ -57,9 +62,23 @@ struct PerlHashOrder {
         return .object(members)
     }
 
+    /// `json` with every object's members shuffled, each object by its own permutation (salted by
+    /// its place in the answer), arrays kept in their order: what `to_json` makes of an answer.
+    func everyObject(in json: JSON, salt: UInt64) -> JSON {
+        switch json {
+        case .object(let members):
+            let nested = members.map { key, value in (key, everyObject(in: value, salt: PerlHashOrder.salt(key, after: salt))) }
+            return self.members(of: .object(nested), salt: salt)
+        case .array(let items):
+            return .array(items.enumerated().map { place, item in everyObject(in: item, salt: salt &* 31 &+ UInt64(place) &+ 1) })
+        default:
+            return json
+        }
+    }
+
     /// FNV-1a of `text`: a salt per row path.
-    static func salt(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    static func salt(_ text: String, after previous: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+        text.utf8.reduce(previous) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }
 
@@ -145,7 +164,7 @@ extension ClusterState {
             }
         }
         let ha = haStates()
-        for (_, vmid) in guests.keys.map({ (order.rank(UInt64($0)), $0) }).sorted(by: { $0.0 < $1.0 }) {
+        for vmid in order.vmids(guests.keys) {
             guard let guest = guests[vmid] else { continue }
             rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha), order: order))
         }

@@ -41,7 +41,8 @@ extension ClusterState {
     func listGuests(_ call: Call, _ kind: GuestKind) throws(SimError) -> JSON {
         let node = call.node
         var rows: [JSON] = []
-        for vmid in guests.keys.sorted() {
+        // PVE::API2::Qemu and ::LXC walk `keys %$vmstatus`: guests in hash order.
+        for vmid in PerlHashOrder(seed: options.seed).vmids(guests.keys) {
             guard let guest = guests[vmid], guest.kind == kind, guest.node == node, canAudit(call.identity, vmid: vmid) else { continue }
             rows.append(listRow(guest))
         }

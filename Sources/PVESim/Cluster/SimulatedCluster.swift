@@ -42,8 +42,10 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
         routes = table
     }
 
+    /// Answers in the order pveproxy would: every object's members in hash order (see
+    /// `PerlHashOrder`), so that no client can come to rely on the order the simulator built them in.
     public func handle(_ request: SimRequest) throws(SimError) -> JSON {
-        try perform(request) { route, call throws(SimError) in try route.handler(state, call) }
+        try perform(request) { route, call throws(SimError) in inHashOrder(try route.handler(state, call), request) }
     }
 
     public func handle(_ request: SimRequest, writingTo body: inout [UInt8]) throws(SimError) {
@@ -51,9 +53,13 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
             if let writer = route.writer {
                 try writer(state, call, &body)
             } else {
-                try route.handler(state, call).write(to: &body)
+                try inHashOrder(route.handler(state, call), request).write(to: &body)
             }
         }
+    }
+
+    private func inHashOrder(_ answer: JSON, _ request: SimRequest) -> JSON {
+        PerlHashOrder(seed: state.options.seed).everyObject(in: answer, salt: PerlHashOrder.salt(request.path))
     }
 
     /// Runs a route under the lock: tasks advanced, node checked, access authorized, changes recorded.

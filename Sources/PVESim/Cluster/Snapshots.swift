@@ -3,7 +3,10 @@ import PVESchema
 extension ClusterState {
     func listSnapshots(_ call: Call, _ kind: GuestKind) throws(SimError) -> JSON {
         let guest = try guest(call, kind)
-        var rows: [JSON] = guest.snapshots.map { snapshot in
+        // PVE walks `keys %$snaphash` and adds `current` last: snapshots in hash order.
+        let order = PerlHashOrder(seed: options.seed)
+        let inHashOrder = guest.snapshots.sorted { order.rank(PerlHashOrder.salt($0.name)) < order.rank(PerlHashOrder.salt($1.name)) }
+        var rows: [JSON] = inHashOrder.map { snapshot in
             var row: [(String, JSON)] = [("name", .string(snapshot.name)), ("description", .string(snapshot.description)),
                                          ("snaptime", .int(Int64(snapshot.snaptime)))]
             if let parent = snapshot.parent { row.append(("parent", .string(parent))) }

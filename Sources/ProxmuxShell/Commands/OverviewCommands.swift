@@ -93,7 +93,7 @@ enum OverviewCommands {
         var disks: [(String, JSON)] = []
         var nets: [(String, JSON)] = []
         var rest: [(String, JSON)] = []
-        for (key, value) in config.object ?? [] {
+        for (key, value) in KeyOrder.sorted(config).object ?? [] {
             if isDiskKey(key) { disks.append((key, value)) }
             else if isNetKey(key) { nets.append((key, value)) }
             else { rest.append((key, value)) }
@@ -141,7 +141,7 @@ enum OverviewCommands {
 
     static func showNode(_ node: String, _ api: APIBackend) throws -> CommandOutput {
         let status = try api.get("/nodes/\(node)/status")
-        return .record(status.setting("node", to: .string(node)))
+        return .record(KeyOrder.sorted(status).setting("node", to: .string(node)))
     }
 
     static func showStorage(_ id: String, _ api: APIBackend, snapshot: ClusterSnapshot) throws -> CommandOutput {
@@ -152,6 +152,6 @@ enum OverviewCommands {
                 ("used", storage.raw["disk"] ?? .null), ("total", storage.raw["maxdisk"] ?? .null),
             ])
         }
-        return .record(config.setting("nodes", to: .array(perNode)))
+        return .record(KeyOrder.sorted(config).setting("nodes", to: .array(perNode)))
     }
 }

@@ -49,8 +49,11 @@ enum RawAPICommands {
         return path
     }
 
-    /// Text mode shows arrays of objects as tables and objects as records; json/yaml keep the raw answer.
-    static func output(_ result: JSON, format: ShellSettings.OutputFormat) -> CommandOutput {
+    /// Text mode shows arrays of objects as tables and objects as records; json/yaml keep the raw
+    /// answer, with every object's members sorted by key as in text (the server's order is its
+    /// hash order, different each time).
+    static func output(_ answer: JSON, format: ShellSettings.OutputFormat) -> CommandOutput {
+        let result = KeyOrder.sorted(answer)
         guard format == .text else { return .json(result) }
         switch result {
         case .array(let rows) where rows.allSatisfy({ $0.object != nil }) && !rows.isEmpty: return .table(Listing.generic(rows))

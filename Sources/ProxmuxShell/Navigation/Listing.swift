@@ -93,14 +93,14 @@ enum Listing {
         ], rows: rows.array ?? [])
     }
 
-    /// A table whose columns are the union of the rows' keys (for raw API answers).
+    /// A table whose columns are the union of the rows' keys, sorted (for raw API answers; see `KeyOrder`).
     static func generic(_ rows: [JSON]) -> Table {
         var keys: [String] = []
         var seen = Set<String>()
         for row in rows.prefix(200) {
             for (key, _) in row.object ?? [] where seen.insert(key).inserted { keys.append(key) }
         }
-        return Table(columns: keys.map { Table.Column($0, $0) }, rows: rows)
+        return Table(columns: KeyOrder.sorted(keys).map { Table.Column($0, $0) }, rows: rows)
     }
 
     /// The `ls` output for a place.
@@ -136,7 +136,7 @@ enum Listing {
         case .guest(let node, let vmid):
             let guest = try TargetResolver(guests: ClusterSnapshot(resources: try api().get("/cluster/resources", [("type", "vm")])).guests).resolveOne(String(vmid))
             guard guest.node == node else { throw ShellError("\(guest.label): it is no longer on \(node)") }
-            return .record(try api().get(guest.apiPath + "/config"))
+            return .record(KeyOrder.sorted(try api().get(guest.apiPath + "/config")))
         case .allGuests(let kind): return .table(try guests(api(), node: nil, kind: kind, long: long))
         case .storages: return .table(try storages(api(), node: nil, long: long))
         case .storage(let id):
