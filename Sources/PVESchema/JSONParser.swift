@@ -208,11 +208,11 @@ struct JSONParser {
         var i = start
         var escaped = false
         while i < end {
-            // Plain runs are skipped eight bytes at a time.
-            if i + 8 <= end {
-                let run = Word.stringRun(at: text + i)
+            // Plain runs are skipped sixteen bytes at a time (the text's last fifteen bytes by bytes).
+            if i + 16 <= end {
+                let run = Word.sixteen(Word.stringRun(at: text + i), Word.stringRun(at: text + i + 8))
                 i += run
-                if run == 8 { continue }
+                if run == 16 { continue }
             }
             let c = text[i]
             if c == UInt8(ascii: "\"") {
@@ -390,13 +390,21 @@ enum Word {
     @inline(__always)
     static func digitsEnd(_ text: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         var i = start
-        while i + 8 <= end {
-            let run = digitRun(at: text + i)
+        while i + 16 <= end {
+            let run = sixteen(digitRun(at: text + i), digitRun(at: text + i + 8))
             i += run
-            if run < 8 { return i }
+            if run < 16 { return i }
         }
         while i < end, text[i] &- 0x30 < 10 { i += 1 }
         return i
+    }
+
+    /// The run over sixteen bytes from the runs of their two halves, without a branch: PVE's
+    /// numbers and strings are as often under eight bytes as over, and a branch on it would be
+    /// mispredicted half the time.
+    @inline(__always)
+    static func sixteen(_ first: Int, _ second: Int) -> Int {
+        first &+ (second & (0 &- (first &>> 3)))
     }
 
     /// Leading ASCII digits (8 when all are).
