@@ -891,10 +891,11 @@ public struct JSONRows: Sendable {
     /// answer. The row's values collect in a small stack buffer and join the index in one append.
     @inline(__always)
     private static func indexRow(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher, into index: inout Index) throws {
-        try withUnsafeTemporaryAllocation(of: ValueSpan.self, capacity: max(1, matcher.count)) { slots in
+        // One slot more than keys: values of keys nobody asked for go there (see `scanRow`).
+        try withUnsafeTemporaryAllocation(of: ValueSpan.self, capacity: matcher.count + 1) { slots in
+            slots.initialize(repeating: ValueSpan())
             let spans = UnsafeMutableBufferPointer(rebasing: slots[0..<matcher.count])
-            spans.initialize(repeating: ValueSpan())
-            let (start, end) = try scanRow(&parser, depth: depth, matcher: &matcher, into: spans)
+            let (start, end) = try scanRow(&parser, depth: depth, matcher: &matcher, into: slots)
             index.rowStarts.append(Int32(start))
             index.leadingIntegers.append(matcher.count > 0 ? plainInteger(slots[0], in: parser.bytes) : -1)
             index.values.append(contentsOf: spans)
@@ -915,11 +916,13 @@ public struct JSONRows: Sendable {
         return value
     }
 
-    /// `indexRow`'s scan: fills `spans` and returns where the row starts and ends.
+    /// `indexRow`'s scan: fills `spans` (one per wanted key, and a spare last one) and returns
+    /// where the row starts and ends.
     @inline(__always)
     private static func scanRow(_ parser: inout JSONParser, depth: Int, matcher: inout KeyMatcher,
                                 into spans: UnsafeMutableBufferPointer<ValueSpan>) throws -> (Int, Int) {
         let bytes = parser.bytes
+        let spare = spans.count - 1
         var p = parser
         defer { parser.index = p.index }
         p.skipWhitespace()
@@ -953,9 +956,14 @@ public struct JSONRows: Sendable {
                     } else {
                         try p.skipValue(depth: depth + 2)
                     }
-                    if k >= 0, spans[k].start < 0 {
-                        spans[k] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                    // Whether a key is wanted is a coin toss in hash-ordered rows: a branch on it was
+                    // mispredicted about half the time. The value of an unwanted key goes to the
+                    // spare last slot, which is emptied again at once.
+                    let slot = k >= 0 ? k : spare
+                    if spans[slot].start < 0 {
+                        spans[slot] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
                     }
+                    spans[spare].start = -1
                     p.skipWhitespace()
                     guard p.index < bytes.count else { throw p.error("unterminated object") }
                     if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
