@@ -46,7 +46,9 @@ let package = Package(
         // The contract: JSON values and the official PVE schema subset with its validator.
         .target(name: "PVESchema"),
         .target(name: "ProxmoxAPI", dependencies: ["CCurlShim", "PVESchema"]),
-        .target(name: "ProxmuxShell", dependencies: ["ProxmoxAPI", "PVESchema", "CEditLineShim"]),
+        // Cache prefetch, which Swift has no word for (the table layout reads its cells out of order).
+        .target(name: "CMemoryHints"),
+        .target(name: "ProxmuxShell", dependencies: ["ProxmoxAPI", "PVESchema", "CEditLineShim", "CMemoryHints"]),
         .target(
             name: "PVESim",
             dependencies: [

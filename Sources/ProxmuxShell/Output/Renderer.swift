@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PVESchema
+import CMemoryHints
 
 /// Turns a `CommandOutput` into text, JSON or YAML and writes it to the console in a few large
 /// writes (never line by line).
@@ -125,8 +126,22 @@ public struct Renderer {
         pieces += Renderer.inParallel(halves) { lines in
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
-                    layout.lines(lines.count, cellBytes: cellBytes) { line, column in
-                        let row = places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line])
+                    func row(_ line: Int) -> Int { places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line]) }
+                    // A sorted hash-ordered table reads its cells out of order: each line's cells
+                    // and their text are fetched a few lines ahead, in two steps (the text's place
+                    // is in the cell).
+                    let ahead = 8
+                    return layout.lines(lines.count, cellBytes: cellBytes, prefetch: { line in
+                        if line + ahead < lines.count {
+                            let next = row(line + ahead)
+                            sources[next < secondPartFrom ? 0 : 1].prefetchCells(next)
+                        }
+                        if line + ahead / 2 < lines.count {
+                            let next = row(line + ahead / 2)
+                            sources[next < secondPartFrom ? 0 : 1].prefetchText(next)
+                        }
+                    }) { line, column in
+                        let row = row(line)
                         return sources[row < secondPartFrom ? 0 : 1].cell(row, column)
                     }
                 }
@@ -247,9 +262,11 @@ private struct LineLayout {
     /// `count` lines, written straight into one array; `cell(line, column)` gives a cell's bytes
     /// (sixteen bytes must be readable from its start, whatever its length: every `ByteStore`
     /// has them), their length and display width. `cellBytes`: at most how many bytes the cells
-    /// of these lines hold.
+    /// of these lines hold. `prefetch(line)` runs before each line, to start loading what later
+    /// lines will read.
     @inline(__always)
-    func lines(_ count: Int, cellBytes: Int, _ cell: (Int, Int) -> (UnsafePointer<UInt8>, Int, Int)) -> [UInt8] {
+    func lines(_ count: Int, cellBytes: Int, prefetch: (Int) -> Void = { _ in },
+               _ cell: (Int, Int) -> (UnsafePointer<UInt8>, Int, Int)) -> [UInt8] {
         // Each cell adds at most its column's width in padding and a colour code; each line two
         // spaces between columns and a newline. Sixteen bytes more: short runs are written as
         // two eight-byte words, which may reach past their end (the next bytes overwrite them).
@@ -260,6 +277,7 @@ private struct LineLayout {
             widths.withUnsafeBufferPointer { widths in
                 numeric.withUnsafeBufferPointer { numeric in
                     for line in 0..<count {
+                        prefetch(line)
                         for column in 0...last {
                             let (source, length, width) = cell(line, column)
                             let bytes = UnsafeBufferPointer(start: source, count: length)
@@ -339,6 +357,22 @@ private struct FormattedCells {
         let cells: UnsafeBufferPointer<Cell>
         let firstRow: Int
         let columnCount: Int
+
+        /// Starts loading the cells of `row` (a layout reads them a few lines later).
+        func prefetchCells(_ row: Int) {
+            let index = (row - firstRow) * columnCount
+            pmx_prefetch(cells.baseAddress! + index)
+            pmx_prefetch(cells.baseAddress! + index + columnCount - 1)
+        }
+
+        /// Starts loading the text of the cells of `row`; reads its cells, so they should have
+        /// been prefetched a few lines before.
+        func prefetchText(_ row: Int) {
+            let index = (row - firstRow) * columnCount
+            let begin = index == 0 ? 0 : Int(cells[index - 1].end), end = Int(cells[index + columnCount - 1].end)
+            pmx_prefetch(text + begin)
+            pmx_prefetch(text + end - 1)
+        }
 
         /// The bytes, length and display width of the cell of `row` (of all rows formatted) and `column`.
         @inline(__always)
