@@ -47,9 +47,10 @@ struct PerlHashOrder {
         return generator.next()
     }
 
-    /// Guest ids in the order of `keys %$vmstatus` (listings of guests walk such a hash).
-    func vmids(_ vmids: some Sequence<Int>) -> [Int] {
-        vmids.map { (rank(UInt64($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    /// `items` in the order of a hash keyed by `key` (`keys %$vmstatus`, `keys %$snaphash`): each
+    /// item's rank is computed once.
+    func ordered<Item>(_ items: some Sequence<Item>, by key: (Item) -> UInt64) -> [Item] {
+        items.map { (rank(key($0)), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// `json`'s members shuffled (an object; anything else as it is).
@@ -164,7 +165,7 @@ extension ClusterState {
             }
         }
         let ha = haStates()
-        for vmid in order.vmids(guests.keys) {
+        for vmid in order.ordered(guests.keys, by: UInt64.init) {
             guard let guest = guests[vmid] else { continue }
             rows.append(ResourceRow(kind: .vm, path: "/vms/\(vmid)", json: resourceRow(guest, haStates: ha), order: order))
         }

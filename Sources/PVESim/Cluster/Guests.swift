@@ -42,7 +42,7 @@ extension ClusterState {
         let node = call.node
         var rows: [JSON] = []
         // PVE::API2::Qemu and ::LXC walk `keys %$vmstatus`: guests in hash order.
-        for vmid in PerlHashOrder(seed: options.seed).vmids(guests.keys) {
+        for vmid in PerlHashOrder(seed: options.seed).ordered(guests.keys, by: UInt64.init) {
             guard let guest = guests[vmid], guest.kind == kind, guest.node == node, canAudit(call.identity, vmid: vmid) else { continue }
             rows.append(listRow(guest))
         }

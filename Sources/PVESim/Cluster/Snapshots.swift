@@ -4,8 +4,7 @@ extension ClusterState {
     func listSnapshots(_ call: Call, _ kind: GuestKind) throws(SimError) -> JSON {
         let guest = try guest(call, kind)
         // PVE walks `keys %$snaphash` and adds `current` last: snapshots in hash order.
-        let order = PerlHashOrder(seed: options.seed)
-        let inHashOrder = guest.snapshots.sorted { order.rank(PerlHashOrder.salt($0.name)) < order.rank(PerlHashOrder.salt($1.name)) }
+        let inHashOrder = PerlHashOrder(seed: options.seed).ordered(guest.snapshots) { PerlHashOrder.salt($0.name) }
         var rows: [JSON] = inHashOrder.map { snapshot in
             var row: [(String, JSON)] = [("name", .string(snapshot.name)), ("description", .string(snapshot.description)),
                                          ("snaptime", .int(Int64(snapshot.snaptime)))]
