@@ -938,7 +938,7 @@ public struct JSONRows: Sendable {
                     let k: Int
                     let known = matcher.known(at: p.index, in: bytes)
                     if known.length > 0 {
-                        p.index += known.length
+                        p.index &+= known.length
                         p.skipWhitespace()
                         k = known.key
                     } else {
@@ -961,7 +961,8 @@ public struct JSONRows: Sendable {
                     // spare last slot, which is emptied again at once.
                     let slot = k >= 0 ? k : spare
                     if spans[slot].start < 0 {
-                        spans[slot] = ValueSpan(start: Int32(start), end: Int32(p.index), escaped: escaped)
+                        // Truncating: `finish` refuses a text of 2 GiB or more before any span is read.
+                        spans[slot] = ValueSpan(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: p.index), escaped: escaped)
                     }
                     spans[spare].start = -1
                     p.skipWhitespace()
