@@ -28,6 +28,19 @@ import Testing
         }
     }
 
+    /// Users, groups, roles, pools, storages and HA resources: PVE walks `keys %{$usercfg->{users}}`,
+    /// `keys %{$cfg->{ids}}` and the like.
+    @Test func configListingsComeInHashOrder() throws {
+        let sim = TestCluster()
+        let roles = try #require(try sim.call("GET", "/access/roles").array).compactMap { $0["roleid"]?.string }
+        #expect(roles.count > 10 && roles != roles.sorted())
+        #expect(try sim.call("GET", "/access/roles").array?.compactMap { $0["roleid"]?.string } == roles, "the same order each time")
+        let storages = try #require(try sim.call("GET", "/storage").array).compactMap { $0["storage"]?.string }
+        #expect(storages.count > 3 && Set(storages).count == storages.count)
+        let users = try #require(try sim.call("GET", "/access/users").array).compactMap { $0["userid"]?.string }
+        #expect(Set(users).isSuperset(of: ["root@pam", "alice@pve"]))
+    }
+
     @Test func guestListingsAndSnapshotsComeInHashOrder() throws {
         let sim = TestCluster(extraGuests: 200)
         let rows = try #require(try sim.call("GET", "/nodes/{node}/qemu", ["node": "pve2"]).array)

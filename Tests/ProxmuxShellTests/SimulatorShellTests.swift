@@ -116,6 +116,19 @@ import PVESim
         #expect(rawKeys == KeyOrder.sorted(sent))
     }
 
+    /// Users, roles, pools and the like come in the server's hash order; listings show them sorted.
+    @Test func configListingsAreShownSortedWhateverTheServersOrder() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let sent = try shell.cluster.read("/access/roles", template: "/access/roles").array!.compactMap { $0["roleid"]?.string }
+        #expect(sent != sent.sorted(), "the simulator should send roles in hash order")
+        func firstColumn(_ text: String) -> [String] { text.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) } }
+        let roles = firstColumn(try shell.run("ls /access/roles"))
+        #expect(roles == sent.sorted())
+        let users = firstColumn(try shell.run("ls /access/users"))
+        #expect(users.count >= 3 && users == users.sorted())
+    }
+
     @Test func keysSortWithNumbersInNumberOrder() {
         #expect(KeyOrder.sorted(["net10", "net2", "ide0", "agent", "net1", "mp0", "scsi11", "scsi2"])
                 == ["agent", "ide0", "mp0", "net1", "net2", "net10", "scsi2", "scsi11"])

@@ -509,7 +509,7 @@ extension ClusterState {
 
 extension Routes {
     static let accessRoutes: [Route] = [
-        Route("GET", "/access/users", .any) { s, c throws(SimError) in try s.listUsers(c) },
+        Route("GET", "/access/users", .any, rowsInHashOrderBy: "userid") { s, c throws(SimError) in try s.listUsers(c) },
         Route("POST", "/access/users", .perm("/access/groups", ["User.Modify"], any: false)) { s, c throws(SimError) in try s.createUser(c) },
         Route("GET", "/access/users/{userid}", .perm("/access/groups", ["User.Modify", "Sys.Audit"], any: true)) { s, c throws(SimError) in try s.getUser(c) },
         Route("PUT", "/access/users/{userid}", .perm("/access/groups", ["User.Modify"], any: false)) { s, c throws(SimError) in try s.updateUser(c) },
@@ -519,12 +519,12 @@ extension Routes {
         Route("POST", "/access/users/{userid}/token/{tokenid}", .any) { s, c throws(SimError) in try s.createToken(c) },
         Route("PUT", "/access/users/{userid}/token/{tokenid}", .any) { s, c throws(SimError) in try s.updateToken(c) },
         Route("DELETE", "/access/users/{userid}/token/{tokenid}", .any) { s, c throws(SimError) in try s.deleteToken(c) },
-        Route("GET", "/access/groups", .any) { s, c throws(SimError) in try s.listGroups(c) },
+        Route("GET", "/access/groups", .any, rowsInHashOrderBy: "groupid") { s, c throws(SimError) in try s.listGroups(c) },
         Route("POST", "/access/groups", .perm("/access/groups", ["Group.Allocate"], any: false)) { s, c throws(SimError) in try s.createGroup(c) },
         Route("GET", "/access/groups/{groupid}", .perm("/access/groups", ["Sys.Audit", "Group.Allocate"], any: true)) { s, c throws(SimError) in try s.getGroup(c) },
         Route("PUT", "/access/groups/{groupid}", .perm("/access/groups", ["Group.Allocate"], any: false)) { s, c throws(SimError) in try s.updateGroup(c) },
         Route("DELETE", "/access/groups/{groupid}", .perm("/access/groups", ["Group.Allocate"], any: false)) { s, c throws(SimError) in try s.deleteGroup(c) },
-        Route("GET", "/access/roles", .any) { s, c throws(SimError) in try s.listRoles(c) },
+        Route("GET", "/access/roles", .any, rowsInHashOrderBy: "roleid") { s, c throws(SimError) in try s.listRoles(c) },
         Route("POST", "/access/roles", .perm("/access", ["Sys.Modify"], any: false)) { s, c throws(SimError) in try s.createRole(c) },
         Route("GET", "/access/roles/{roleid}", .any) { s, c throws(SimError) in try s.getRole(c) },
         Route("PUT", "/access/roles/{roleid}", .perm("/access", ["Sys.Modify"], any: false)) { s, c throws(SimError) in try s.updateRole(c) },

@@ -241,13 +241,13 @@ private extension String {
 extension Routes {
     static let haRoutes: [Route] = [
         Route("GET", "/cluster/ha", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.haIndex(c) },
-        Route("GET", "/cluster/ha/resources", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.listHAResources(c) },
+        Route("GET", "/cluster/ha/resources", .rootPath("Sys.Audit"), rowsInHashOrderBy: "sid") { s, c throws(SimError) in try s.listHAResources(c) },
         Route("POST", "/cluster/ha/resources", .rootPath("Sys.Console")) { s, c throws(SimError) in try s.createHAResource(c) },
         Route("GET", "/cluster/ha/resources/{sid}", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.getHAResource(c) },
         Route("PUT", "/cluster/ha/resources/{sid}", .rootPath("Sys.Console")) { s, c throws(SimError) in try s.updateHAResource(c) },
         Route("DELETE", "/cluster/ha/resources/{sid}", .rootPath("Sys.Console")) { s, c throws(SimError) in try s.deleteHAResource(c) },
         Route("GET", "/cluster/ha/status/current", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.haStatus(c) },
-        Route("GET", "/cluster/ha/groups", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.listHAGroups(c) },
+        Route("GET", "/cluster/ha/groups", .rootPath("Sys.Audit"), rowsInHashOrderBy: "group") { s, c throws(SimError) in try s.listHAGroups(c) },
         Route("POST", "/cluster/ha/groups", .rootPath("Sys.Console")) { s, c throws(SimError) in try s.createHAGroup(c) },
         Route("GET", "/cluster/ha/groups/{group}", .rootPath("Sys.Audit")) { s, c throws(SimError) in try s.getHAGroup(c) },
         Route("PUT", "/cluster/ha/groups/{group}", .rootPath("Sys.Console")) { s, c throws(SimError) in try s.updateHAGroup(c) },

@@ -114,7 +114,7 @@ extension ClusterState {
 
 extension Routes {
     static let poolRoutes: [Route] = [
-        Route("GET", "/pools", .any) { s, c throws(SimError) in try s.listPools(c) },
+        Route("GET", "/pools", .any, rowsInHashOrderBy: "poolid") { s, c throws(SimError) in try s.listPools(c) },
         Route("POST", "/pools", .perm("/pool/{poolid}", ["Pool.Allocate"], any: false)) { s, c throws(SimError) in try s.createPool(c) },
         Route("PUT", "/pools", .perm("/pool/{poolid}", ["Pool.Allocate"], any: false)) { s, c throws(SimError) in try s.updatePool(c) },
         Route("DELETE", "/pools", .perm("/pool/{poolid}", ["Pool.Allocate"], any: false)) { s, c throws(SimError) in try s.deletePool(c) },

@@ -45,7 +45,7 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
     /// Answers in the order pveproxy would: every object's members in hash order (see
     /// `PerlHashOrder`), so that no client can come to rely on the order the simulator built them in.
     public func handle(_ request: SimRequest) throws(SimError) -> JSON {
-        try perform(request) { route, call throws(SimError) in inHashOrder(try route.handler(state, call), request) }
+        try perform(request) { route, call throws(SimError) in inHashOrder(try route.handler(state, call), route, request) }
     }
 
     public func handle(_ request: SimRequest, writingTo body: inout [UInt8]) throws(SimError) {
@@ -53,13 +53,18 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
             if let writer = route.writer {
                 try writer(state, call, &body)
             } else {
-                try inHashOrder(route.handler(state, call), request).write(to: &body)
+                try inHashOrder(route.handler(state, call), route, request).write(to: &body)
             }
         }
     }
 
-    private func inHashOrder(_ answer: JSON, _ request: SimRequest) -> JSON {
-        PerlHashOrder(seed: state.options.seed).everyObject(in: answer, salt: PerlHashOrder.salt(request.path))
+    private func inHashOrder(_ answer: JSON, _ route: Route, _ request: SimRequest) -> JSON {
+        let order = PerlHashOrder(seed: state.options.seed)
+        var answer = answer
+        if let key = route.rowsInHashOrderBy, case .array(let rows) = answer {
+            answer = .array(order.ordered(rows) { PerlHashOrder.salt($0[key]?.string ?? "") })
+        }
+        return order.everyObject(in: answer, salt: PerlHashOrder.salt(request.path))
     }
 
     /// Runs a route under the lock: tasks advanced, node checked, access authorized, changes recorded.
@@ -111,13 +116,18 @@ struct Route: Sendable {
     /// Writes the same answer as `handler`, serialized, for the HTTP front; for large answers whose
     /// bytes the state caches.
     let writer: (@Sendable (ClusterState, Call, inout [UInt8]) throws(SimError) -> Void)?
+    /// For a listing that PVE builds by walking a hash (`keys %{$cfg->{ids}}`, `keys
+    /// %{$usercfg->{users}}`...): the member naming each row's key, by which the rows are put in
+    /// that hash's order.
+    let rowsInHashOrderBy: String?
 
-    init(_ method: String, _ template: String, _ access: AccessRule,
+    init(_ method: String, _ template: String, _ access: AccessRule, rowsInHashOrderBy: String? = nil,
          writer: (@Sendable (ClusterState, Call, inout [UInt8]) throws(SimError) -> Void)? = nil,
          _ handler: @escaping @Sendable (ClusterState, Call) throws(SimError) -> JSON) {
         self.method = method
         self.template = template
         self.access = access
+        self.rowsInHashOrderBy = rowsInHashOrderBy
         self.writer = writer
         self.handler = handler
     }

@@ -378,7 +378,7 @@ extension ClusterState {
 
 extension Routes {
     static let storageRoutes: [Route] = [
-        Route("GET", "/nodes/{node}/storage", .any) { s, c throws(SimError) in try s.listNodeStorage(c) },
+        Route("GET", "/nodes/{node}/storage", .any, rowsInHashOrderBy: "storage") { s, c throws(SimError) in try s.listNodeStorage(c) },
         Route("GET", "/nodes/{node}/storage/{storage}", .storage("Datastore.Audit", "Datastore.AllocateSpace")) { s, c throws(SimError) in try s.storageIndex(c) },
         Route("GET", "/nodes/{node}/storage/{storage}/status", .storage("Datastore.Audit", "Datastore.AllocateSpace")) { s, c throws(SimError) in try s.storageStatus(c) },
         Route("GET", "/nodes/{node}/storage/{storage}/content", .storage("Datastore.Audit", "Datastore.AllocateSpace")) { s, c throws(SimError) in try s.listContent(c) },
@@ -391,7 +391,7 @@ extension Routes {
               .and([.storage("Datastore.AllocateTemplate"), .or([.perm("/", ["Sys.Audit", "Sys.Modify"], any: false), .node("Sys.AccessNetwork")])])) { s, c throws(SimError) in
             try s.downloadURL(c)
         },
-        Route("GET", "/storage", .any) { s, c throws(SimError) in try s.listStorageConfig(c) },
+        Route("GET", "/storage", .any, rowsInHashOrderBy: "storage") { s, c throws(SimError) in try s.listStorageConfig(c) },
         Route("POST", "/storage", .perm("/storage", ["Datastore.Allocate"], any: false)) { s, c throws(SimError) in try s.createStorage(c) },
         Route("GET", "/storage/{storage}", .perm("/storage/{storage}", ["Datastore.Allocate"], any: false)) { s, c throws(SimError) in try s.getStorageConfig(c) },
         Route("PUT", "/storage/{storage}", .perm("/storage/{storage}", ["Datastore.Allocate"], any: false)) { s, c throws(SimError) in try s.updateStorage(c) },

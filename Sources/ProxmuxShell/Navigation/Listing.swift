@@ -93,6 +93,17 @@ enum Listing {
         ], rows: rows.array ?? [])
     }
 
+    /// The rows of a listing answer ordered by the text of `key` (numbered names in number order;
+    /// ties keep the server's order). PVE lists users, pools, storages, HA resources and more by
+    /// walking a hash, in an order of its own (see the simulator's `PerlHashOrder`).
+    static func byKey(_ key: String, _ answer: JSON) -> [JSON] {
+        let rows = answer.array ?? []
+        let texts = rows.map { row in row[key].map { $0.string ?? Humanize.cell($0, .plain) } ?? "" }
+        return rows.indices.sorted { a, b in
+            KeyOrder.precedes(texts[a], texts[b]) || (!KeyOrder.precedes(texts[b], texts[a]) && a < b)
+        }.map { rows[$0] }
+    }
+
     /// A table whose columns are the union of the rows' keys, sorted (for raw API answers; see `KeyOrder`).
     static func generic(_ rows: [JSON]) -> Table {
         var keys: [String] = []
@@ -125,13 +136,12 @@ enum Listing {
                 return .table(Table(columns: [
                     .init("devpath", "device"), .init("type", "type"), .init("size", "size", format: .bytes),
                     .init("model", "model"), .init("used", "used"), .init("health", "health"),
-                ], rows: try readingNode(node, api) { try $0.get("/nodes/\(node)/disks/list") }.array ?? []))
+                ], rows: byKey("devpath", try readingNode(node, api) { try $0.get("/nodes/\(node)/disks/list") })))
             case .network:
                 return .table(Table(columns: [
                     .init("iface", "iface"), .init("type", "type"), .init("active", "active"), .init("cidr", "cidr"),
                     .init("gateway", "gateway"), .init("bridge_ports", "ports"), .init("autostart", "autostart"),
-                ], rows: (try readingNode(node, api) { try $0.get("/nodes/\(node)/network") }.array ?? [])
-                    .sorted { ($0["iface"]?.string ?? "") < ($1["iface"]?.string ?? "") }))
+                ], rows: byKey("iface", try readingNode(node, api) { try $0.get("/nodes/\(node)/network") })))
             }
         case .guest(let node, let vmid):
             let guest = try TargetResolver(guests: ClusterSnapshot(resources: try api().get("/cluster/resources", [("type", "vm")])).guests).resolveOne(String(vmid))
@@ -148,29 +158,29 @@ enum Listing {
             return .table(Table(columns: [
                 .init("volid", "volume"), .init("content", "content"), .init("format", "format"), .init("size", "size", format: .bytes),
                 .init("vmid", "vmid"), .init("ctime", "created", format: .timestamp),
-            ], rows: try api().get("/nodes/\(node)/storage/\(id)/content").array ?? []))
+            ], rows: byKey("volid", try api().get("/nodes/\(node)/storage/\(id)/content"))))
         case .pools:
-            return .table(Table(columns: [.init("poolid", "pool"), .init("comment", "comment")], rows: try api().get("/pools").array ?? []))
+            return .table(Table(columns: [.init("poolid", "pool"), .init("comment", "comment")], rows: byKey("poolid", try api().get("/pools"))))
         case .pool(let id):
             let pool = try api().get("/pools/\(id)")
             return .table(Table(columns: [
                 .init("id", "id"), .init("type", "type"), .init("name", "name"), .init("node", "node"), .init("status", "status", format: .state),
-            ], rows: pool["members"]?.array ?? []))
+            ], rows: byKey("id", pool["members"] ?? .null)))
         case .tasks: return .table(tasks(try api().get("/cluster/tasks")))
         case .access:
             return .table(names(VirtualPath.AccessSection.allCases.map { ($0.rawValue, "") }))
         case .accessSection(let section):
             switch section {
             case .users:
-                return .table(Table(columns: [.init("userid", "user"), .init("enable", "enabled"), .init("expire", "expires", format: .timestamp), .init("firstname", "first"), .init("lastname", "last"), .init("email", "email")], rows: try api().get("/access/users").array ?? []))
+                return .table(Table(columns: [.init("userid", "user"), .init("enable", "enabled"), .init("expire", "expires", format: .timestamp), .init("firstname", "first"), .init("lastname", "last"), .init("email", "email")], rows: byKey("userid", try api().get("/access/users"))))
             case .groups:
-                return .table(Table(columns: [.init("groupid", "group"), .init("users", "users"), .init("comment", "comment")], rows: try api().get("/access/groups").array ?? []))
+                return .table(Table(columns: [.init("groupid", "group"), .init("users", "users"), .init("comment", "comment")], rows: byKey("groupid", try api().get("/access/groups"))))
             case .roles:
                 var columns: [Table.Column] = [.init("roleid", "role"), .init("special", "builtin")]
                 if long { columns.append(.init("privs", "privileges")) }
-                return .table(Table(columns: columns, rows: try api().get("/access/roles").array ?? []))
+                return .table(Table(columns: columns, rows: byKey("roleid", try api().get("/access/roles"))))
             case .acl:
-                return .table(Table(columns: [.init("path", "path"), .init("type", "type"), .init("ugid", "user/group"), .init("roleid", "role"), .init("propagate", "propagate")], rows: try api().get("/access/acl").array ?? []))
+                return .table(Table(columns: [.init("path", "path"), .init("type", "type"), .init("ugid", "user/group"), .init("roleid", "role"), .init("propagate", "propagate")], rows: byKey("path", try api().get("/access/acl"))))
             }
         }
     }
