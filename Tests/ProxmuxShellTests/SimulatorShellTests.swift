@@ -127,6 +127,14 @@ import PVESim
         #expect(roles == sent.sorted())
         let users = firstColumn(try shell.run("ls /access/users"))
         #expect(users.count >= 3 && users == users.sorted())
+        // The storage rows of /cluster/resources come in hash order too; `status` sorts them.
+        let sentStorages = try shell.cluster.read("/cluster/resources", template: "/cluster/resources", params: ["type": "storage"])
+            .array!.compactMap { $0["storage"]?.string }
+        #expect(sentStorages != sentStorages.sorted())
+        let status = try shell.run("status")
+        let storageSection = status.components(separatedBy: "\nStorage\n")[1].components(separatedBy: "\n\n")[0]
+        let shown = firstColumn(storageSection)
+        #expect(shown.count == sentStorages.count && shown == sentStorages.sorted())
     }
 
     @Test func keysSortWithNumbersInNumberOrder() {

@@ -151,7 +151,8 @@ extension ClusterState {
         for node in nodes {
             rows.append(ResourceRow(kind: .node, path: "/nodes/\(node.name)", json: nodeSummary(node, asResource: true), order: order))
         }
-        for storage in storages {
+        // `storage_ids` is `keys %{$cfg->{ids}}`: storages in hash order as well.
+        for storage in order.ordered(storages, by: { PerlHashOrder.salt($0.id) }) {
             for node in nodes where storage.available(on: node.name) {
                 let used = self.used(storage, node: node.name)
                 var row: [(String, JSON)] = [

@@ -236,10 +236,11 @@ public struct ClusterSnapshot: Sendable {
             }
         }
         // PVE sends rows in Perl hash order (see PVESim's `PerlHashOrder`): guests are kept in
-        // vmid order, so TAB, target lists and bulk actions come out the same every time.
+        // vmid order, nodes by name, storages by id and node, pools by name, so TAB, target
+        // lists, bulk actions and `status` come out the same every time.
         self.guests = guests.sorted { $0.vmid < $1.vmid }
-        self.nodes = nodes
-        self.storages = storages
+        self.nodes = nodes.sorted { ($0.node ?? "") < ($1.node ?? "") }
+        self.storages = storages.sorted { ($0.storage ?? "", $0.node ?? "") < ($1.storage ?? "", $1.node ?? "") }
         self.pools = pools.sorted()
     }
 

@@ -23,7 +23,7 @@ enum OverviewCommands {
                 }
             }
             byState.sort { $0.0 < $1.0 }
-            let nodes = snapshot.nodes.sorted { ($0.node ?? "") < ($1.node ?? "") }.map(\.raw)
+            let nodes = snapshot.nodes.map(\.raw)
             let storages = snapshot.storages.map { storage -> JSON in
                 let used = Double(storage.disk ?? 0), total = Double(storage.maxdisk ?? 0)
                 return storage.raw.setting("usage", to: total > 0 ? .double(used / total) : .null)
