@@ -8,7 +8,7 @@ enum KeyOrder {
     /// Whether key `a` comes before key `b`: runs of digits compare by their value, the rest byte
     /// by byte.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        var left = Array(a.utf8)[...], right = Array(b.utf8)[...]
+        var left = a.utf8[...], right = b.utf8[...]  // slices: no copy per comparison
         while let l = left.first, let r = right.first {
             if isDigit(l), isDigit(r) {
                 let leftDigits = left.prefix(while: isDigit), rightDigits = right.prefix(while: isDigit)
