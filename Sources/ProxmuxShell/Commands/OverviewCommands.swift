@@ -24,10 +24,7 @@ enum OverviewCommands {
             }
             byState.sort { $0.0 < $1.0 }
             let nodes = snapshot.nodes.map(\.raw)
-            let storages = snapshot.storages.map { storage -> JSON in
-                let used = Double(storage.disk ?? 0), total = Double(storage.maxdisk ?? 0)
-                return storage.raw.setting("usage", to: total > 0 ? .double(used / total) : .null)
-            }
+            let storages = snapshot.storages.map(Listing.storageRow)
             if inv.outputFormat != .text {
                 return .record(.object([
                     ("nodes", .array(nodes)), ("guests", .object(byState)), ("storage", .array(storages)), ("tasks", .array(running)),

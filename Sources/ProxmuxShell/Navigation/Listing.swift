@@ -64,15 +64,13 @@ enum Listing {
     }
 
     static func storages(_ api: APIBackend, node: String?, long: Bool) throws -> Table {
-        var rows = try api.get("/cluster/resources", [("type", "storage")]).array ?? []
+        // The snapshot keeps storages by id and node, whatever the server's order.
+        var storages = ClusterSnapshot(resources: try api.get("/cluster/resources", [("type", "storage")])).storages
         if let node {
-            rows = rows.filter { $0["node"]?.string == node }
-            if rows.isEmpty { try requireNode(node, api) }
+            storages = storages.filter { $0.node == node }
+            if storages.isEmpty { try requireNode(node, api) }
         }
-        rows = rows.map { row in
-            let used = row["disk"]?.double ?? 0, total = row["maxdisk"]?.double ?? 0
-            return row.setting("usage", to: total > 0 ? .double(used / total) : .null)
-        }.sorted { ($0["storage"]?.string ?? "", $0["node"]?.string ?? "") < ($1["storage"]?.string ?? "", $1["node"]?.string ?? "") }
+        let rows = storages.map(storageRow)
         var columns: [Table.Column] = [
             .init("storage", "storage"), .init("node", "node"), .init("plugintype", "type"), .init("status", "status", format: .state),
             .init("disk", "used", format: .bytes), .init("maxdisk", "total", format: .bytes), .init("usage", "use%", format: .percent),
@@ -91,6 +89,12 @@ enum Listing {
             .init("starttime", "started", format: .timestamp), .init("node", "node"), .init("type", "type"), .init("id", "id"),
             .init("user", "user"), .init("status", "status", format: .state), .init("endtime", "ended", format: .timestamp),
         ], rows: rows.array ?? [])
+    }
+
+    /// A storage's resource row with its `usage` (used / total, null when the total is unknown).
+    static func storageRow(_ storage: ClusterResource) -> JSON {
+        let used = Double(storage.disk ?? 0), total = Double(storage.maxdisk ?? 0)
+        return storage.raw.setting("usage", to: total > 0 ? .double(used / total) : .null)
     }
 
     /// The rows of a listing answer ordered by the text of `key` (numbered names in number order;

@@ -127,6 +127,7 @@ public struct Renderer {
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
                     func row(_ line: Int) -> Int { places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line]) }
+                    func source(_ row: Int) -> FormattedCells.Source { sources[row < secondPartFrom ? 0 : 1] }
                     // A sorted hash-ordered table reads its cells out of order: each line's cells
                     // and their text are fetched a few lines ahead, in two steps (the text's place
                     // is in the cell).
@@ -134,15 +135,15 @@ public struct Renderer {
                     return layout.lines(lines.count, cellBytes: cellBytes, prefetch: { line in
                         if line + ahead < lines.count {
                             let next = row(line + ahead)
-                            sources[next < secondPartFrom ? 0 : 1].prefetchCells(next)
+                            source(next).prefetchCells(next)
                         }
                         if line + ahead / 2 < lines.count {
                             let next = row(line + ahead / 2)
-                            sources[next < secondPartFrom ? 0 : 1].prefetchText(next)
+                            source(next).prefetchText(next)
                         }
                     }) { line, column in
                         let row = row(line)
-                        return sources[row < secondPartFrom ? 0 : 1].cell(row, column)
+                        return source(row).cell(row, column)
                     }
                 }
             }
@@ -341,7 +342,6 @@ private struct FormattedCells {
     let columnWidths: [Int]
     /// Per column: whether every value is a number (a plain column of numbers is right-aligned).
     let plainNumbers: [Bool]
-    let rowCount: Int
     /// The row (of the rows formatted) of the first cells here.
     let firstRow: Int
 
@@ -369,18 +369,21 @@ private struct FormattedCells {
         /// been prefetched a few lines before.
         func prefetchText(_ row: Int) {
             let index = (row - firstRow) * columnCount
-            let begin = index == 0 ? 0 : Int(cells[index - 1].end), end = Int(cells[index + columnCount - 1].end)
-            pmx_prefetch(text + begin)
-            pmx_prefetch(text + end - 1)
+            pmx_prefetch(text + start(index))
+            pmx_prefetch(text + Int(cells[index + columnCount - 1].end) - 1)
         }
 
         /// The bytes, length and display width of the cell of `row` (of all rows formatted) and `column`.
         @inline(__always)
         func cell(_ row: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int, Int) {
             let index = (row - firstRow) * columnCount + column
-            let begin = index == 0 ? 0 : Int(cells[index - 1].end)
+            let begin = start(index)
             return (text + begin, Int(cells[index].end) - begin, Int(cells[index].width))
         }
+
+        /// Where cell `index` starts in `text`: where the one before it ends.
+        @inline(__always)
+        private func start(_ index: Int) -> Int { index == 0 ? 0 : Int(cells[index - 1].end) }
     }
 
     /// `body` with the cells of `parts` readable through pointers.
@@ -395,7 +398,6 @@ private struct FormattedCells {
     }
 
     init(_ rows: JSONRows, _ columns: [Table.Column], _ range: Range<Int>) {
-        rowCount = range.count
         firstRow = range.lowerBound
         let count = columns.count
         var columnWidths = [Int](repeating: 0, count: count)
