@@ -41,8 +41,7 @@ extension ClusterState {
     func listGuests(_ call: Call, _ kind: GuestKind) throws(SimError) -> JSON {
         let node = call.node
         var rows: [JSON] = []
-        // PVE::API2::Qemu and ::LXC walk `keys %$vmstatus`: guests in hash order.
-        for vmid in PerlHashOrder(seed: options.seed).ordered(guests.keys, by: UInt64.init) {
+        for vmid in guests.keys.sorted() {
             guard let guest = guests[vmid], guest.kind == kind, guest.node == node, canAudit(call.identity, vmid: vmid) else { continue }
             rows.append(listRow(guest))
         }
@@ -881,7 +880,8 @@ extension Routes {
     static func sharedGuestRoutes(_ kind: GuestKind) -> [Route] {
         let p = "/nodes/{node}/\(kind.rawValue)"
         return [
-            Route("GET", p, .any) { s, c throws(SimError) in try s.listGuests(c, kind) },
+            // PVE::API2::Qemu and ::LXC walk `keys %$vmstatus`: guests in hash order.
+            Route("GET", p, .any, rowsInHashOrderBy: "vmid") { s, c throws(SimError) in try s.listGuests(c, kind) },
             Route("GET", "\(p)/{vmid}", .any) { s, c throws(SimError) in try s.guestIndex(c, kind) },
             Route("DELETE", "\(p)/{vmid}", .vm("VM.Allocate")) { s, c throws(SimError) in try s.destroy(c, kind) },
             Route("GET", "\(p)/{vmid}/status", .any) { s, c throws(SimError) in try s.statusIndex(c, kind) },

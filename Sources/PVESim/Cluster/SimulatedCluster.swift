@@ -62,7 +62,8 @@ public final class SimulatedCluster: SimCluster, @unchecked Sendable {
         let order = PerlHashOrder(seed: state.options.seed)
         var answer = answer
         if let key = route.rowsInHashOrderBy, case .array(let rows) = answer {
-            answer = .array(order.ordered(rows) { PerlHashOrder.salt($0[key]?.string ?? "") })
+            // By the key's text: a vmid is a number in some listings and a string in others.
+            answer = .array(order.ordered(rows) { PerlHashOrder.salt($0[key].map { $0.string ?? $0.serialized() } ?? "") })
         }
         return order.everyObject(in: answer, salt: PerlHashOrder.salt(request.path))
     }
