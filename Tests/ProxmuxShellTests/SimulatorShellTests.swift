@@ -141,6 +141,9 @@ import PVESim
         #expect(KeyOrder.sorted(["net10", "net2", "ide0", "agent", "net1", "mp0", "scsi11", "scsi2"])
                 == ["agent", "ide0", "mp0", "net1", "net2", "net10", "scsi2", "scsi11"])
         #expect(KeyOrder.sorted(["b", "a1", "a", "a01"]) == ["a", "a01", "a1", "b"])
+        // A run of digits sorts as a digit against other bytes: after `-`, before letters.
+        #expect(KeyOrder.sorted(["scsi0", "scsix", "scsi-x", "scsi", "scsi00"]) == ["scsi", "scsi-x", "scsi0", "scsi00", "scsix"])
+        #expect(KeyOrder.precedes("net9", "net10") && !KeyOrder.precedes("net10", "net9"))
     }
 
     @Test func completionFromTheLiveCluster() throws {

@@ -102,9 +102,12 @@ enum Listing {
     /// walking a hash, in an order of its own (see the simulator's `PerlHashOrder`).
     static func byKey(_ key: String, _ answer: JSON) -> [JSON] {
         let rows = answer.array ?? []
-        let texts = rows.map { row in row[key].map { $0.string ?? Humanize.cell($0, .plain) } ?? "" }
+        let keys = rows.map { row in
+            let text = row[key].map { $0.string ?? Humanize.cell($0, .plain) } ?? ""
+            return (KeyOrder.collationKey(text), text)
+        }
         return rows.indices.sorted { a, b in
-            KeyOrder.precedes(texts[a], texts[b]) || (!KeyOrder.precedes(texts[b], texts[a]) && a < b)
+            KeyOrder.precedes(keys[a], keys[b]) || (!KeyOrder.precedes(keys[b], keys[a]) && a < b)
         }.map { rows[$0] }
     }
 

@@ -8,23 +8,37 @@ enum KeyOrder {
     /// Whether key `a` comes before key `b`: runs of digits compare by their value, the rest byte
     /// by byte.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8[...], right = b.utf8[...]  // slices: no copy per comparison
-        while let l = left.first, let r = right.first {
-            if isDigit(l), isDigit(r) {
-                let leftDigits = left.prefix(while: isDigit), rightDigits = right.prefix(while: isDigit)
-                let leftValue = leftDigits.drop(while: { $0 == UInt8(ascii: "0") })
-                let rightValue = rightDigits.drop(while: { $0 == UInt8(ascii: "0") })
-                if leftValue.count != rightValue.count { return leftValue.count < rightValue.count }
-                if !leftValue.elementsEqual(rightValue) { return leftValue.lexicographicallyPrecedes(rightValue) }
-                left = left.dropFirst(leftDigits.count)
-                right = right.dropFirst(rightDigits.count)
+        precedes((collationKey(a), a), (collationKey(b), b))
+    }
+
+    /// The bytes whose plain order is the key order: a run of digits becomes `0`, the count of
+    /// its significant digits and those digits (`net10` → `net`, `0`, 2, `10`), so `net2` comes
+    /// before `net10`, and a run still sorts as a digit against any other byte. Sorting computes
+    /// it once per key: comparing keys digit run by digit run was most of `api get` on 10,000
+    /// resources.
+    static func collationKey(_ key: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(key.utf8.count + 2)
+        var rest = key.utf8[...]
+        while let first = rest.first {
+            guard isDigit(first) else {
+                out.append(first)
+                rest = rest.dropFirst()
                 continue
             }
-            if l != r { return l < r }
-            left = left.dropFirst()
-            right = right.dropFirst()
+            let digits = rest.prefix(while: isDigit)
+            let significant = digits.drop { $0 == UInt8(ascii: "0") }
+            out.append(UInt8(ascii: "0"))
+            out.append(UInt8(min(significant.count, 255)))
+            out.append(contentsOf: significant)
+            rest = rest.dropFirst(digits.count)
         }
-        return left.isEmpty && !right.isEmpty || (left.isEmpty && right.isEmpty && a < b)
+        return out
+    }
+
+    /// Key order on keys with their collation keys; equal ones (`net01`, `net1`) by their bytes.
+    static func precedes(_ a: ([UInt8], String), _ b: ([UInt8], String)) -> Bool {
+        a.0 != b.0 ? a.0.lexicographicallyPrecedes(b.0) : a.1 < b.1
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
@@ -33,7 +47,8 @@ enum KeyOrder {
     static func sorted(_ value: JSON) -> JSON {
         switch value {
         case .object(let members):
-            return .object(members.map { ($0.0, sorted($0.1)) }.sorted { precedes($0.0, $1.0) })
+            return .object(members.map { key, value in (order: (collationKey(key), key), member: (key, sorted(value))) }
+                .sorted { precedes($0.order, $1.order) }.map(\.member))
         case .array(let items):
             return .array(items.map(sorted))
         default:
@@ -42,5 +57,7 @@ enum KeyOrder {
     }
 
     /// `keys` sorted.
-    static func sorted(_ keys: [String]) -> [String] { keys.sorted(by: precedes) }
+    static func sorted(_ keys: [String]) -> [String] {
+        keys.map { (collationKey($0), $0) }.sorted(by: precedes).map(\.1)
+    }
 }
