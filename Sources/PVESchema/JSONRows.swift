@@ -16,12 +16,13 @@ public struct JSONRows: Sendable {
     /// The keys whose values were located; `value(_:_:)` with any other key decodes the whole row.
     public let keys: [String]
     @usableFromInline let text: [UInt8]
-    private let index: Index
+    @usableFromInline let index: Index
     /// The rows in view (after filtering and sorting), as row numbers of `index`.
-    private var order: [Int32]
+    @usableFromInline var order: [Int32]
 
     /// Where rows and the chosen values lie in `text`.
-    private struct Index {
+    @usableFromInline
+    struct Index: Sendable {
         var rowStarts: [Int32] = []
         var rowEnds: [Int32] = []
         /// Per row, the first key's value when it is written as plain digits (at most 18), else
@@ -29,7 +30,7 @@ public struct JSONRows: Sendable {
         /// their first key) without reading the text again.
         var leadingIntegers: [Int64] = []
         /// `keys.count` spans per row, in key order.
-        var values: [ValueSpan] = []
+        @usableFromInline var values: [ValueSpan] = []
 
         /// Room for `rows` rows of `width` values (PVE's rows are over 100 bytes long); the
         /// values of a big listing go on huge pages where they can (see `PageAdvice`).
@@ -55,10 +56,11 @@ public struct JSONRows: Sendable {
 
     /// A value's bytes; `start` is -1 when the row lacks the key. Strings remember whether they
     /// hold escapes, so that plain ones are read straight from the text.
-    private struct ValueSpan {
-        var start: Int32 = -1
-        var end: Int32 = 0
-        var escaped = false
+    @usableFromInline
+    struct ValueSpan: Sendable {
+        @usableFromInline var start: Int32 = -1
+        @usableFromInline var end: Int32 = 0
+        @usableFromInline var escaped = false
     }
 
     public var count: Int { order.count }
@@ -116,17 +118,57 @@ public struct JSONRows: Sendable {
 
     /// The value of indexed key number `key` in row `row`, read in place (see `Scalar`).
     public func scalar(_ row: Int, key: Int) -> Scalar {
-        let span = index.values[Int(order[row]) * keys.count + key]
-        guard span.start >= 0 else { return .absent }
-        let start = Int(span.start), end = Int(span.end)
-        return text.withUnsafeBufferPointer { bytes in
-            switch bytes[start] {
+        withValueReader { $0.scalar(row, key: key) }
+    }
+
+    /// `body` with a reader of this view's values: for callers that read many of them (a table
+    /// of 10,000 rows has 90,000 cells), each read is then a few loads instead of a call with
+    /// array lookups and checks. The reader is valid only while `body` runs.
+    @inlinable
+    public func withValueReader<Result>(_ body: (ValueReader) throws -> Result) rethrows -> Result {
+        try text.withUnsafeBufferPointer { text in
+            try index.values.withUnsafeBufferPointer { spans in
+                try order.withUnsafeBufferPointer { order in
+                    try body(ValueReader(text: text, spans: spans, order: order, width: keys.count))
+                }
+            }
+        }
+    }
+
+    /// Reads values in place through pointers (see `withValueReader`); `JSONRows.scalar` and
+    /// `appendText` read through one too.
+    public struct ValueReader {
+        @usableFromInline let text: UnsafeBufferPointer<UInt8>
+        @usableFromInline let spans: UnsafeBufferPointer<ValueSpan>
+        @usableFromInline let order: UnsafeBufferPointer<Int32>
+        @usableFromInline let width: Int
+
+        @usableFromInline
+        init(text: UnsafeBufferPointer<UInt8>, spans: UnsafeBufferPointer<ValueSpan>, order: UnsafeBufferPointer<Int32>, width: Int) {
+            (self.text, self.spans, self.order, self.width) = (text, spans, order, width)
+        }
+
+        /// `JSONRows.scalar(row, key:)`.
+        @inlinable
+        public func scalar(_ row: Int, key: Int) -> Scalar {
+            precondition(UInt(bitPattern: row) < UInt(order.count) && UInt(bitPattern: key) < UInt(bitPattern: width),
+                         "row \(row) or key \(key) out of range")
+            let span = spans[Int(order[row]) &* width &+ key]
+            guard span.start >= 0 else { return .absent }
+            let start = Int(span.start), end = Int(span.end)
+            switch text[start] {
             case UInt8(ascii: "\""): return span.escaped ? .other : .text(start + 1..<end - 1)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return JSONRows.number(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                return JSONRows.number(UnsafeBufferPointer(rebasing: text[start..<end]))
             case UInt8(ascii: "n"): return .null
             default: return .other
             }
+        }
+
+        /// Appends the bytes of a `.text` scalar.
+        @inlinable
+        public func appendText<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, to out: inout Sink) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[range]))
         }
     }
 
@@ -138,7 +180,8 @@ public struct JSONRows: Sendable {
     /// directly; a decimal of up to 19 significant digits and 21 places (PVE's `cpu` fractions
     /// have 17) is `mantissa / 10^places` rounded once, to nearest even, as `strtod` rounds;
     /// anything else (exponents, longer numbers) goes through `strtod`.
-    private static func number(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
+    @usableFromInline
+    static func number(_ token: UnsafeBufferPointer<UInt8>) -> Scalar {
         let count = token.count
         let negative = token[0] == UInt8(ascii: "-")
         var i = negative ? 1 : 0
@@ -205,7 +248,7 @@ public struct JSONRows: Sendable {
     /// Appends the bytes of a `.text` scalar.
     @inlinable
     public func appendText<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, to out: inout Sink) {
-        text.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        withValueReader { $0.appendText(range, to: &out) }
     }
 
     /// A number's value from its checked text, through `strtod` on a terminated copy.

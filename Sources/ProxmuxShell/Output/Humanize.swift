@@ -62,9 +62,17 @@ public enum Humanize {
     /// `scalar` is `rows.scalar(row, key: key)`, which the caller has already read.
     public static func appendCell<Sink: ByteSink & ~Copyable>(_ scalar: JSONRows.Scalar, of rows: JSONRows, row: Int, key: Int,
                                                   _ format: ValueFormat, to out: inout Sink) {
+        rows.withValueReader { reader in appendCell(scalar, of: rows, reader, row: row, key: key, format, to: &out) }
+    }
+
+    /// `appendCell` with the rows' values read through `reader`, which a table's formatter takes
+    /// once for all its cells.
+    @inline(__always)
+    static func appendCell<Sink: ByteSink & ~Copyable>(_ scalar: JSONRows.Scalar, of rows: JSONRows, _ reader: JSONRows.ValueReader,
+                                                       row: Int, key: Int, _ format: ValueFormat, to out: inout Sink) {
         switch (scalar, format) {
         case (.absent, _), (.null, _): return
-        case (.text(let range), .plain), (.text(let range), .state): rows.appendText(range, to: &out)
+        case (.text(let range), .plain), (.text(let range), .state): reader.appendText(range, to: &out)
         case (.integer(let v), .plain), (.integer(let v), .state): JSONBytes.appendInteger(v, to: &out)
         case (.integer(let v), .bytes): appendBytes(Double(v), to: &out)
         case (.number(let v), .bytes): appendBytes(v, to: &out)

@@ -405,7 +405,7 @@ private struct FormattedCells {
         let keyIndices = columns.map { rows.keyIndex($0.key) ?? -1 }
         let formats = columns.map(\.format)
         var text = ByteWriter(capacity: range.count * count * 8)
-        cells = [Cell](unsafeUninitializedCapacity: range.count * count) { cells, initialized in
+        cells = [Cell](unsafeUninitializedCapacity: range.count * count) { cells, initialized in rows.withValueReader { values in
             var cell = 0
             for row in range {
                 for column in 0..<count {
@@ -414,13 +414,13 @@ private struct FormattedCells {
                     // Numbers and empty cells are written in ASCII: their width is their length.
                     var ascii = false
                     if key >= 0 {
-                        let scalar = rows.scalar(row, key: key)
+                        let scalar = values.scalar(row, key: key)
                         switch scalar {
                         case .absent, .null, .integer, .number: ascii = true
                         case .text: plainNumbers[column] = false
                         case .other: if plainNumbers[column] { plainNumbers[column] = rows.value(row, key: key)?.isNumber ?? true }
                         }
-                        Humanize.appendCell(scalar, of: rows, row: row, key: key, formats[column], to: &text)
+                        Humanize.appendCell(scalar, of: rows, values, row: row, key: key, formats[column], to: &text)
                     } else {
                         let value = rows.value(row, columns[column].key)
                         if plainNumbers[column], let value, !value.isNumber { plainNumbers[column] = false }
@@ -433,7 +433,7 @@ private struct FormattedCells {
                 }
             }
             initialized = cell
-        }
+        } }
         self.text = text.finish()
         self.columnWidths = columnWidths
         self.plainNumbers = plainNumbers
