@@ -397,46 +397,57 @@ private struct FormattedCells {
         }
     }
 
+    /// What formatting a column keeps track of, read and written for every cell.
+    private struct ColumnState {
+        let key: Int
+        let format: ValueFormat
+        var width = 0
+        /// Every value so far a number (see `plainNumbers`).
+        var plainNumbers: Bool
+    }
+
     init(_ rows: JSONRows, _ columns: [Table.Column], _ range: Range<Int>) {
         firstRow = range.lowerBound
         let count = columns.count
-        var columnWidths = [Int](repeating: 0, count: count)
-        var plainNumbers = columns.map { $0.format == .plain }
-        let keyIndices = columns.map { rows.keyIndex($0.key) ?? -1 }
-        let formats = columns.map(\.format)
+        var states = columns.map { ColumnState(key: rows.keyIndex($0.key) ?? -1, format: $0.format, plainNumbers: $0.format == .plain) }
         var text = ByteWriter(capacity: range.count * count * 8)
-        cells = [Cell](unsafeUninitializedCapacity: range.count * count) { cells, initialized in rows.withValueReader { values in
-            var cell = 0
-            for row in range {
-                for column in 0..<count {
-                    let start = text.count
-                    let key = keyIndices[column]
-                    // Numbers and empty cells are written in ASCII: their width is their length.
-                    var ascii = false
-                    if key >= 0 {
-                        let scalar = values.scalar(row, key: key)
-                        switch scalar {
-                        case .absent, .null, .integer, .number: ascii = true
-                        case .text: plainNumbers[column] = false
-                        case .other: if plainNumbers[column] { plainNumbers[column] = rows.value(row, key: key)?.isNumber ?? true }
+        cells = [Cell](unsafeUninitializedCapacity: range.count * count) { cells, initialized in
+            rows.withValueReader { values in
+                states.withUnsafeMutableBufferPointer { states in
+                    var cell = 0
+                    for row in range {
+                        for column in 0..<count {
+                            let start = text.count
+                            let key = states[column].key
+                            // Numbers and empty cells are written in ASCII: their width is their length.
+                            var ascii = false
+                            if key >= 0 {
+                                let scalar = values.scalar(row, key: key)
+                                switch scalar {
+                                case .absent, .null, .integer, .number: ascii = true
+                                case .text: states[column].plainNumbers = false
+                                case .other:
+                                    if states[column].plainNumbers { states[column].plainNumbers = rows.value(row, key: key)?.isNumber ?? true }
+                                }
+                                Humanize.appendCell(scalar, of: rows, values, row: row, key: key, states[column].format, to: &text)
+                            } else {
+                                let value = rows.value(row, columns[column].key)
+                                if states[column].plainNumbers, let value, !value.isNumber { states[column].plainNumbers = false }
+                                Humanize.appendCell(value, states[column].format, to: &text)
+                            }
+                            let width = ascii ? text.count - start : Renderer.width(text.bytes(from: start))
+                            if width > states[column].width { states[column].width = width }
+                            cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
+                            cell += 1
                         }
-                        Humanize.appendCell(scalar, of: rows, values, row: row, key: key, formats[column], to: &text)
-                    } else {
-                        let value = rows.value(row, columns[column].key)
-                        if plainNumbers[column], let value, !value.isNumber { plainNumbers[column] = false }
-                        Humanize.appendCell(value, formats[column], to: &text)
                     }
-                    let width = ascii ? text.count - start : Renderer.width(text.bytes(from: start))
-                    if width > columnWidths[column] { columnWidths[column] = width }
-                    cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
-                    cell += 1
+                    initialized = cell
                 }
             }
-            initialized = cell
-        } }
+        }
         self.text = text.finish()
-        self.columnWidths = columnWidths
-        self.plainNumbers = plainNumbers
+        columnWidths = states.map(\.width)
+        plainNumbers = states.map(\.plainNumbers)
     }
 }
 
