@@ -254,11 +254,19 @@ extension JSON {
 public protocol ByteSink: ~Copyable {
     mutating func append(_ byte: UInt8)
     mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>)
+    /// `append(contentsOf:)` for a sink that may read sixteen bytes from `bytes`' start
+    /// whatever their count (the caller knows they are there), to copy short runs as two words.
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>, sixteenReadable: Bool)
 }
 
 extension Array: ByteSink where Element == UInt8 {}
 
 extension ByteSink where Self: ~Copyable {
+    @inlinable
+    public mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>, sixteenReadable: Bool) {
+        append(contentsOf: bytes)
+    }
+
     /// Appends all of `bytes` (units, escape codes).
     @inlinable
     public mutating func append(array bytes: [UInt8]) { bytes.withUnsafeBufferPointer { append(contentsOf: $0) } }

@@ -350,7 +350,7 @@ struct JSONParser {
 
 /// Eight bytes of text tested at once (SWAR): how many leading bytes belong to a plain run.
 /// Little-endian: the first byte in memory is the lowest byte of the word.
-enum Word {
+public enum Word {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
@@ -371,8 +371,8 @@ enum Word {
     }
 
     /// Masks keeping the first `length` bytes (0...16) of two words loaded from a text.
-    @inline(__always)
-    static func masks(keeping length: Int) -> (UInt64, UInt64) {
+    @inlinable @inline(__always)
+    public static func masks(keeping length: Int) -> (UInt64, UInt64) {
         (length >= 8 ? ~0 : (1 << UInt64(length * 8)) &- 1,
          length <= 8 ? 0 : length >= 16 ? ~0 : (1 << UInt64((length - 8) * 8)) &- 1)
     }

@@ -168,7 +168,7 @@ public struct JSONRows: Sendable {
         /// Appends the bytes of a `.text` scalar.
         @inlinable
         public func appendText<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, to out: inout Sink) {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[range]))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[range]), sixteenReadable: range.lowerBound + 16 <= text.count)
         }
     }
 

@@ -435,7 +435,7 @@ private struct FormattedCells {
                                 if states[column].plainNumbers, let value, !value.isNumber { states[column].plainNumbers = false }
                                 Humanize.appendCell(value, states[column].format, to: &text)
                             }
-                            let width = ascii ? text.count - start : Renderer.width(text.bytes(from: start))
+                            let width = ascii || text.isShortASCII(from: start) ? text.count - start : Renderer.width(text.bytes(from: start))
                             if width > states[column].width { states[column].width = width }
                             cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
                             cell += 1
