@@ -290,16 +290,18 @@ public enum JSONBytes {
     @inlinable
     public static func appendInteger<Sink: ByteSink & ~Copyable>(_ value: Int64, to out: inout Sink) {
         var magnitude = value.magnitude
-        // Written backwards from the end of a 20-byte scratch buffer, then appended in one piece.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        // Written backwards from byte 20 of a scratch buffer, then appended in one piece; sixteen
+        // bytes are readable from any first digit, so a sink may copy them as two words.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { digits in
             var first = 20
             repeat {
                 first -= 1
                 digits[first] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
                 magnitude /= 10
             } while magnitude > 0
+            (digits.baseAddress! + 20).initialize(repeating: 0, count: 16)
             if value < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<20]))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<20]), sixteenReadable: true)
         }
     }
 
