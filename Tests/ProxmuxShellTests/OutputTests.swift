@@ -15,6 +15,22 @@ import PVESchema
     @Test(arguments: [(Double, String)]([(0.125, "12.5%"), (1, "100.0%"), (-0.0001, "0.0%"), (2e20, "2e+22%")]))
     func percents(_ fraction: Double, _ text: String) { #expect(Humanize.percent(fraction: fraction) == text) }
 
+    /// Percents and byte sizes round their tenths without the C library; they must round as
+    /// `Double.rounded()` does, halves away from zero, near halves and past 2^53 included.
+    @Test func tenthsRoundAsTheStandardLibraryRounds() {
+        var values: [Double] = [0, 0.5, 1.5, 2.5, 0.49999999999999994, 0.5000000000000001, 4_503_599_627_370_495.5,
+                                9_007_199_254_740_992, 9_007_199_254_740_993, 1e16, 123.45 * 10, 0.125 * 1000]
+        var generator = SeededRandom(seed: 5)
+        for _ in 0..<100_000 {
+            let mantissa = Double(generator.next() % (1 << 53))
+            values.append(mantissa / Double(1 << (generator.next() % 60)))
+            values.append(Double(generator.next() % 2_000_000) / 2)  // exact halves
+        }
+        for value in values {
+            #expect(Humanize.roundedHalfAway(value) == Int64(value.rounded()), "\(value)")
+        }
+    }
+
     @Test func nonFiniteNumbersPrintADashInsteadOfTrapping() {
         #expect(Humanize.bytes(.infinity) == "-")
         #expect(Humanize.percent(fraction: .nan) == "-")
