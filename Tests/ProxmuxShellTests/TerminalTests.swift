@@ -160,6 +160,19 @@ struct TerminalTests {
         try t.waitForLine("EXIT=0")
     }
 
+    /// `clear` empties the screen as Ctrl-L does: only the next prompt is left.
+    @Test func clearEmptiesTheScreen() throws {
+        let t = try TmuxShell()
+        try t.type("echo before")
+        try t.send("Enter")
+        try t.waitForLine("before")
+        try t.type("clear")
+        try t.send("Enter")
+        let screen = try t.waitFor("a cleared screen") { !$0.contains("before") }
+        #expect(screen.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.count == 1)
+        #expect(try t.lines.first?.hasPrefix("pmx ") == true)
+    }
+
     /// With stdout redirected, the prompt and the typed line stay on the terminal (stderr) and the
     /// file gets only what the commands print.
     @Test func promptsStayOnTheTerminalWhenStdoutIsRedirected() throws {

@@ -1,9 +1,9 @@
 import ProxmoxAPI
 import PVESchema
 
-/// `help` and `console`.
+/// `help`, `clear` and `console`.
 enum SessionCommands {
-    static let all: [CommandSpec] = [help, console]
+    static let all: [CommandSpec] = [help, clear, console]
 
     static let help = CommandSpec(
         name: "help", aliases: ["?"], group: .session, abstract: "List commands, or explain one",
@@ -21,6 +21,15 @@ enum SessionCommands {
                 throw ShellError("help: no command '\(word)'" + (hints.isEmpty ? "" : " — did you mean \(hints.joined(separator: " or "))?"))
             }
             return .message(String(Help.detail(spec).dropLast()))
+        })
+
+    static let clear = CommandSpec(
+        name: "clear", group: .session, abstract: "Clear the screen (as Ctrl-L does)",
+        discussion: "Does nothing when the output is not a terminal: scripts and pipes get no escape codes.",
+        examples: ["clear"],
+        run: { inv in
+            if inv.session.console.isTerminal { inv.session.console.write("\u{1B}[H\u{1B}[2J") }
+            return .nothing
         })
 
     static let console = CommandSpec(
