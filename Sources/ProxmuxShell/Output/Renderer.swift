@@ -114,11 +114,7 @@ public struct Renderer {
                 ends.append(titles.count)
             }
             let text = titles.finish()
-            pieces.append(layout.lines(1, cellBytes: text.count) { _, index in
-                let begin = index == 0 ? 0 : ends[index - 1]
-                let cell = UnsafeBufferPointer(rebasing: text.bytes[begin..<ends[index]])
-                return (cell.baseAddress ?? text.bytes.baseAddress!, cell.count, Renderer.width(cell))
-            })
+            pieces.append(layout.lines(1, cellBytes: text.count, HeaderCells(text: text, ends: ends)))
         }
         let cellBytes = parts.reduce(0) { $0 + $1.text.count }
         let secondPartFrom = halves.count > 1 ? halves[1].lowerBound : Int.max
@@ -126,25 +122,8 @@ public struct Renderer {
         pieces += Renderer.inParallel(halves) { lines in
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
-                    func row(_ line: Int) -> Int { places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line]) }
-                    func source(_ row: Int) -> FormattedCells.Source { sources[row < secondPartFrom ? 0 : 1] }
-                    // A sorted hash-ordered table reads its cells out of order: each line's cells
-                    // and their text are fetched a few lines ahead, in two steps (the text's place
-                    // is in the cell).
-                    let ahead = 8
-                    return layout.lines(lines.count, cellBytes: cellBytes, prefetch: { line in
-                        if line + ahead < lines.count {
-                            let next = row(line + ahead)
-                            source(next).prefetchCells(next)
-                        }
-                        if line + ahead / 2 < lines.count {
-                            let next = row(line + ahead / 2)
-                            source(next).prefetchText(next)
-                        }
-                    }) { line, column in
-                        let row = row(line)
-                        return source(row).cell(row, column)
-                    }
+                    layout.lines(lines.count, cellBytes: cellBytes,
+                                 TableCells(sources: sources, places: places, lines: lines, secondPartFrom: secondPartFrom))
                 }
             }
         }
@@ -253,6 +232,70 @@ public struct Renderer {
     }
 }
 
+/// The cells `LineLayout.lines` lays out, and what to start loading before each line. A type, not
+/// closures: the layout is specialised for each, so that its calls (two or three per cell) are
+/// inlined rather than made through closure pointers.
+private protocol LineCells {
+    /// Starts loading what later lines will read.
+    func prefetch(_ line: Int)
+    /// The bytes of the cell (sixteen must be readable from its start, whatever its length:
+    /// every `ByteStore` has them), their length and display width.
+    func cell(_ line: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int, Int)
+}
+
+/// The header: the column titles, one after the other in `text`.
+private struct HeaderCells: LineCells {
+    let text: ByteStore
+    /// Where each title ends in `text`.
+    let ends: [Int]
+
+    func prefetch(_ line: Int) {}
+
+    func cell(_ line: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int, Int) {
+        let begin = column == 0 ? 0 : ends[column - 1]
+        let title = UnsafeBufferPointer(rebasing: text.bytes[begin..<ends[column]])
+        return (title.baseAddress ?? text.bytes.baseAddress!, title.count, Renderer.width(title))
+    }
+}
+
+/// Some lines of a table (`lines`, in table order), from the cells of one or two halves.
+private struct TableCells: LineCells {
+    let sources: [FormattedCells.Source]
+    /// Each table row's place in the text order the cells were formatted in (empty: the same).
+    let places: UnsafeBufferPointer<Int32>
+    let lines: Range<Int>
+    /// The first row whose cells are in the second source.
+    let secondPartFrom: Int
+
+    /// A sorted hash-ordered table reads its cells out of order: each line's cells and their
+    /// text are fetched this many lines ahead, in two steps (the text's place is in the cell).
+    private static let ahead = 8
+
+    @inline(__always)
+    private func row(_ line: Int) -> Int { places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line]) }
+
+    @inline(__always)
+    private func source(_ row: Int) -> FormattedCells.Source { sources[row < secondPartFrom ? 0 : 1] }
+
+    @inline(__always)
+    func prefetch(_ line: Int) {
+        if line + Self.ahead < lines.count {
+            let next = row(line + Self.ahead)
+            source(next).prefetchCells(next)
+        }
+        if line + Self.ahead / 2 < lines.count {
+            let next = row(line + Self.ahead / 2)
+            source(next).prefetchText(next)
+        }
+    }
+
+    @inline(__always)
+    func cell(_ line: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int, Int) {
+        let row = row(line)
+        return source(row).cell(row, column)
+    }
+}
+
 /// Where each column's cells go on a line: padded to the column's width, numbers right-aligned,
 /// two spaces between columns, states in colour when asked.
 private struct LineLayout {
@@ -260,14 +303,10 @@ private struct LineLayout {
     let numeric: [Bool]
     let states: [Bool]?
 
-    /// `count` lines, written straight into one array; `cell(line, column)` gives a cell's bytes
-    /// (sixteen bytes must be readable from its start, whatever its length: every `ByteStore`
-    /// has them), their length and display width. `cellBytes`: at most how many bytes the cells
-    /// of these lines hold. `prefetch(line)` runs before each line, to start loading what later
-    /// lines will read.
+    /// `count` lines of `cells`, written straight into one array. `cellBytes`: at most how many
+    /// bytes the cells of these lines hold.
     @inline(__always)
-    func lines(_ count: Int, cellBytes: Int, prefetch: (Int) -> Void = { _ in },
-               _ cell: (Int, Int) -> (UnsafePointer<UInt8>, Int, Int)) -> [UInt8] {
+    func lines<Cells: LineCells>(_ count: Int, cellBytes: Int, _ cells: Cells) -> [UInt8] {
         // Each cell adds at most its column's width in padding and a colour code; each line two
         // spaces between columns and a newline. Sixteen bytes more: short runs are written as
         // two eight-byte words, which may reach past their end (the next bytes overwrite them).
@@ -278,9 +317,9 @@ private struct LineLayout {
             widths.withUnsafeBufferPointer { widths in
                 numeric.withUnsafeBufferPointer { numeric in
                     for line in 0..<count {
-                        prefetch(line)
+                        cells.prefetch(line)
                         for column in 0...last {
-                            let (source, length, width) = cell(line, column)
+                            let (source, length, width) = cells.cell(line, column)
                             let bytes = UnsafeBufferPointer(start: source, count: length)
                             let pad = max(0, widths[column] - width)
                             if numeric[column] { out = LineLayout.spaces(pad, at: out) }
