@@ -105,6 +105,12 @@ final class TmuxShell {
     /// Literal text (no key-name lookup).
     func type(_ text: String) throws { try tmux(["send-keys", "-l", text]) }
 
+    /// Types `line` and presses Enter.
+    func enter(_ line: String) throws {
+        try type(line)
+        try send("Enter")
+    }
+
     func screen(escapes: Bool = false) throws -> String {
         try tmux(["capture-pane", "-p"] + (escapes ? ["-e"] : []))
     }
@@ -163,11 +169,9 @@ struct TerminalTests {
     /// `clear` empties the screen as Ctrl-L does: only the next prompt is left.
     @Test func clearEmptiesTheScreen() throws {
         let t = try TmuxShell()
-        try t.type("echo before")
-        try t.send("Enter")
+        try t.enter("echo before")
         try t.waitForLine("before")
-        try t.type("clear")
-        try t.send("Enter")
+        try t.enter("clear")
         let screen = try t.waitFor("a cleared screen") { !$0.contains("before") }
         #expect(screen.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.count == 1)
         #expect(try t.lines.first?.hasPrefix("pmx ") == true)
@@ -234,10 +238,8 @@ struct TerminalTests {
 
     @Test func secretsNeverReachTheHistoryFile() throws {
         let t = try TmuxShell()
-        try t.type("set PASSWORD hunter2")
-        try t.send("Enter")
-        try t.type("echo visible")
-        try t.send("Enter")
+        try t.enter("set PASSWORD hunter2")
+        try t.enter("echo visible")
         try t.waitForLine("visible")
         try t.send("C-d")
         try t.waitForLine("EXIT=0")
