@@ -310,6 +310,14 @@ public struct JSONRows: Sendable {
     /// went into waiting for memory.
     public func inTextOrder() -> (rows: JSONRows, places: [Int32]?) {
         if zip(order, order.dropFirst()).allSatisfy({ $0 < $1 }) { return (self, nil) }
+        // Every row in view (filtering and sorting never repeat one): the text order is the
+        // index's own, and each row's place in it is its row number, so `order` says it all.
+        // The common case (a whole listing, sorted), and one step less before formatting.
+        if order.count == index.rowStarts.count {
+            var inText = self
+            inText.order = Array(0..<Int32(order.count))
+            return (inText, order)
+        }
         var placeOfRow = [Int32](repeating: -1, count: index.rowStarts.count)
         for row in order { placeOfRow[Int(row)] = 0 }
         var inText = self

@@ -107,6 +107,22 @@ import Glibc
         }
     }
 
+    /// Rows in text order, and each sorted row's place among them, give back the sorted rows:
+    /// for a whole listing (every row in view) and for a filtered one.
+    @Test func textOrderAndPlacesGiveBackTheSortedRows() throws {
+        let rows = try JSONRows(parsing: Array(#"[{"v":3},{"v":1},{"v":20},{"v":5},{"v":4},{"v":2}]"#.utf8), keys: ["v"])
+        let whole = rows.sortedByFirstKey()
+        let filtered = rows.filter { rows.integer($0, key: 0)! % 2 == 1 || rows.integer($0, key: 0)! > 10 }.sortedByFirstKey()
+        for (view, values) in [(whole, [1, 2, 3, 4, 5, 20]), (filtered, [1, 3, 5, 20])] {
+            #expect((0..<view.count).map { view.integer($0, key: 0)! } == values.map(Int64.init))
+            let (inText, places) = view.inTextOrder()
+            let textOrder = (0..<inText.count).map { inText.integer($0, key: 0)! }
+            #expect(textOrder == [3, 1, 20, 5, 4, 2].filter { values.contains($0) }.map(Int64.init))
+            let place = try #require(places)
+            #expect((0..<view.count).map { inText.integer(Int(place[$0]), key: 0)! } == values.map(Int64.init))
+        }
+    }
+
     /// Sorting by the first key uses the integers read while indexing where the values are plain
     /// digits; whatever the values, the order is the one the integers give.
     @Test func sortingByTheFirstKeyEqualsSortingByItsValues() throws {
