@@ -44,9 +44,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         // The contract: JSON values and the official PVE schema subset with its validator.
-        .target(name: "PVESchema"),
+        .target(name: "PVESchema", dependencies: ["CMemoryHints"]),
         .target(name: "ProxmoxAPI", dependencies: ["CCurlShim", "PVESchema"]),
-        // Cache prefetch, which Swift has no word for (the table layout reads its cells out of order).
+        // Cache prefetch and malloc's settings, which Swift has no word for (the table layout reads
+        // its cells out of order; a big listing's blocks go on one heap on huge pages).
         .target(name: "CMemoryHints"),
         .target(name: "ProxmuxShell", dependencies: ["ProxmoxAPI", "PVESchema", "CEditLineShim", "CMemoryHints"]),
         .target(
@@ -60,10 +61,10 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell"], linkerSettings: shellExecutableLinking),
+        .executableTarget(name: "proxmux", dependencies: ["ProxmuxShell", "PVESchema"], linkerSettings: shellExecutableLinking),
         .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
         // In-process measurements for scripts/bench (TAB latency); not installed.
-        .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell"], linkerSettings: shellExecutableLinking),
+        .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell", "PVESchema"], linkerSettings: shellExecutableLinking),
         .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema", "PVESim"]),
         .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
         .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),

@@ -131,6 +131,8 @@ func runListingBenchmark(file: String, runs: Int) -> Int32 {
     return 0
 }
 
+// Malloc set up as proxmux sets it.
+PageAdvice.keepBlocksOnOneHeap()
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "completion": exit(runCompletionBenchmark())

@@ -1,7 +1,10 @@
 import ProxmuxShell
+import PVESchema
 #if canImport(Glibc)
 import Glibc
 #endif
+
+PageAdvice.keepBlocksOnOneHeap()
 
 // Outer flags and the loop come from the language layer; the command layer connects lazily,
 // so `proxmux -c help` reads no config and opens no connection.
