@@ -19,4 +19,15 @@ static inline int pmx_malloc_use_one_heap(int keep) {
     return mallopt(M_ARENA_MAX, 1) && mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, keep);
 }
 
+/*
+ * Prepares the top of the heap for about `length` bytes of blocks on transparent huge pages (after
+ * pmx_malloc_use_one_heap): a block that large is taken, advised (MADV_HUGEPAGE) and given back,
+ * so that the blocks allocated next are cut from advised memory. The stretch from that block's
+ * start to the next 2 MiB boundary cannot be a huge page (the heap's earlier blocks share its
+ * first 4 KiB pages), so a block filling it is taken and kept. Not when that stretch is under
+ * 4 KiB: a later reservation's block starts there, just before the boundary where the first
+ * one's filler ends.
+ */
+void pmx_reserve_heap(size_t length);
+
 #endif
