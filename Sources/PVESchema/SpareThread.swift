@@ -5,7 +5,7 @@ import Dispatch
 import Synchronization
 
 /// The process's second core, as one thread kept warm between jobs: big answers are indexed on
-/// it while they arrive, and big tables formatted in two halves.
+/// it while they arrive, and big tables formatted in pieces shared with it.
 ///
 /// Why not Dispatch: on a virtual machine a thread woken on an idle vCPU starts 1-2.5 ms late
 /// (the host must schedule the halted vCPU first), and the scheduler often runs it on the waking
@@ -47,6 +47,36 @@ public final class SpareThread: Sendable {
         }
         doorbell.ring()
         return job
+    }
+
+    /// Calls `body` with each of `0..<count`, on this thread and the spare thread together: each
+    /// takes the next index not yet taken, so when the spare thread starts late or is held up
+    /// (another process took its core), this one does more. Returns once every call has returned.
+    /// Why not one half each: phase marks of a 10,000-guest listing caught the spare thread's
+    /// half of the table starting 0.2-2 ms late, or taking 5.9 ms instead of 1.5 ms, while this
+    /// thread, done with its own half, only waited.
+    public func share(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count > 1 else {
+            if count == 1 { body(0) }
+            return
+        }
+        let taken = Counter()
+        let takeAll: @Sendable () -> Void = {
+            while true {
+                let index = taken.next()
+                guard index < count else { return }
+                body(index)
+            }
+        }
+        let helper = run(takeAll)
+        takeAll()
+        helper.wait()
+    }
+
+    /// Hands out 0, 1, 2, ... once each, to any thread.
+    private final class Counter: Sendable {
+        private let value = Atomic<Int>(0)
+        func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
     }
 
     private func serve() -> Never {

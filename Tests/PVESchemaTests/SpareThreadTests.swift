@@ -60,6 +60,40 @@ import Synchronization
         #expect(ran.count.load(ordering: .relaxed) == 1, "the spare thread skips a job its waiter took")
     }
 
+    /// `share` calls the body once for every index, from both threads, and returns only once
+    /// every call has returned.
+    @Test func sharedWorkRunsEachIndexOnceBeforeReturning() {
+        /// How often each index was called.
+        final class Tally: Sendable {
+            let counts: Mutex<[Int]>
+            init(_ count: Int) { counts = Mutex(Array(repeating: 0, count: count)) }
+        }
+        for count in [0, 1, 2, 7, 64] {
+            let tally = Tally(count)
+            SpareThread.shared.share(count) { index in
+                usleep(200)
+                tally.counts.withLock { $0[index] += 1 }
+            }
+            #expect(tally.counts.withLock { $0 } == Array(repeating: 1, count: count), "\(count) pieces")
+        }
+    }
+
+    /// While the spare thread is held up, the caller does every piece itself instead of waiting.
+    @Test func sharedWorkIsDoneByTheCallerWhileTheSpareThreadIsBusy() {
+        let (blocker, release) = occupySpareThread()
+        let ran = Ran()
+        let others = Atomic<Int>(0)
+        let caller = pthread_self()
+        SpareThread.shared.share(8) { _ in
+            ran.mark()
+            if pthread_equal(pthread_self(), caller) == 0 { others.add(1, ordering: .relaxed) }
+        }
+        #expect(ran.count.load(ordering: .relaxed) == 8)
+        #expect(others.load(ordering: .relaxed) == 0)
+        release.signal()
+        blocker.wait()
+    }
+
     @Test func aCancelledJobThatHadNotStartedNeverRuns() {
         let (blocker, release) = occupySpareThread()
         let ran = Ran()

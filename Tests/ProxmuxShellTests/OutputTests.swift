@@ -96,9 +96,10 @@ import PVESchema
         #expect(!(try shell.run("ls /vms")).contains("\u{1B}"), "a capturing console is not a terminal")
     }
 
-    /// Big tables are formatted in two halves on two threads; the text must be the same as in one
-    /// piece, including widths decided by a row of the other half and alignment of mixed columns.
-    @Test func tablesRenderedInHalvesEqualTablesRenderedWhole() {
+    /// Big tables are formatted in pieces shared by two threads (301 rows from 2 on: five pieces of
+    /// 64); the text must be the same as in one piece, including widths decided by a row of
+    /// another piece and alignment of mixed columns.
+    @Test func tablesRenderedInPiecesEqualTablesRenderedWhole() {
         let rows: [JSON] = (0..<301).map { (i: Int) -> JSON in
             let name: JSON = .string(i == 250 ? "a-much-longer-name-in-the-second-half" : "g\(i)")
             let status: JSON = .string(i % 3 == 0 ? "stopped" : "running")
@@ -115,15 +116,15 @@ import PVESchema
         // The same rows the other way round: formatted in the order they lie in, laid out in this one.
         let reversed = Table(columns: table.columns, rows: table.rows.sorted(byInteger: { Int64(-$0) }))
         for renderer in [Renderer(format: .text), Renderer(format: .text, noHeader: true), Renderer(format: .text, color: true)] {
-            let whole = renderer.textBytes(table, inHalvesFrom: .max)
-            let halves = renderer.textBytes(table, inHalvesFrom: 2)
-            #expect(halves == whole)
+            let whole = renderer.textBytes(table, inPiecesFrom: .max)
+            let pieces = renderer.textBytes(table, inPiecesFrom: 2)
+            #expect(pieces == whole)
             #expect(String(decoding: whole, as: UTF8.self).split(separator: "\n").count == rows.count + (renderer.noHeader ? 0 : 1))
             let lines = String(decoding: whole, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             let header = renderer.noHeader ? [] : [lines[0]]
             let expected = (header + lines.dropFirst(header.count).dropLast().reversed()).joined(separator: "\n") + "\n"
             for threshold in [Int.max, 2] {
-                #expect(String(decoding: renderer.textBytes(reversed, inHalvesFrom: threshold), as: UTF8.self) == expected)
+                #expect(String(decoding: renderer.textBytes(reversed, inPiecesFrom: threshold), as: UTF8.self) == expected)
             }
         }
     }
@@ -153,8 +154,8 @@ import PVESchema
                 return (numeric ? number : line[0] + String(repeating: " ", count: widths[0] - line[0].count)) + "  " + text + "  " + line[2] + "\n"
             }.joined()
             for threshold in [Int.max, 2] {
-                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(table, inHalvesFrom: threshold), as: UTF8.self)
-                #expect(text == expected, "round \(round), halves from \(threshold)")
+                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(table, inPiecesFrom: threshold), as: UTF8.self)
+                #expect(text == expected, "round \(round), pieces from \(threshold)")
             }
             // Sorted by number (not the order the rows lie in), the lines are the same, sorted.
             let byNumber = Table(columns: table.columns, rows: table.rows.sortedByFirstKey())
@@ -163,8 +164,8 @@ import PVESchema
                 .sorted { ($0.element.0["n"]?.int ?? 0, $0.offset) < ($1.element.0["n"]?.int ?? 0, $1.offset) }.map(\.element.1)
             let sortedExpected = ((noHeader ? [] : [sortedLines.first!]) + bodyLines).map { $0 + "\n" }.joined()
             for threshold in [Int.max, 2] {
-                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(byNumber, inHalvesFrom: threshold), as: UTF8.self)
-                #expect(text == sortedExpected, "round \(round), sorted, halves from \(threshold)")
+                let text = String(decoding: Renderer(format: .text, noHeader: noHeader).textBytes(byNumber, inPiecesFrom: threshold), as: UTF8.self)
+                #expect(text == sortedExpected, "round \(round), sorted, pieces from \(threshold)")
             }
         }
     }

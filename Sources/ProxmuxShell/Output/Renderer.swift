@@ -26,7 +26,7 @@ public struct Renderer {
             console.line(text, to: format.humanStream)
         case .table(let table):
             switch format {
-            case .text: for piece in textPieces(table, inHalvesFrom: Renderer.halvesFrom) { console.write(bytes: piece) }
+            case .text: for piece in textPieces(table, inPiecesFrom: Renderer.piecesFrom) { console.write(bytes: piece) }
             case .json: console.write(bytes: Renderer.jsonRows(table.rows))
             case .yaml: console.write(YAML.emit(.array(table.rows.values)))
             }
@@ -63,15 +63,15 @@ public struct Renderer {
 
     /// `text(_:)` as UTF-8 bytes (what the console writes). Cells are formatted once into one
     /// buffer, then laid out once the column widths are known. Big tables (10,000 guests) are
-    /// formatted and laid out in two halves on two threads.
-    public func textBytes(_ table: Table) -> [UInt8] { textBytes(table, inHalvesFrom: Renderer.halvesFrom) }
+    /// formatted and laid out in pieces shared by two threads.
+    public func textBytes(_ table: Table) -> [UInt8] { textBytes(table, inPiecesFrom: Renderer.piecesFrom) }
 
-    /// Tables of this many rows are formatted in two halves on two threads.
-    static let halvesFrom = 4096
+    /// Tables of this many rows are formatted and laid out in pieces shared by two threads.
+    static let piecesFrom = 4096
 
-    /// `textBytes` that splits the work in two from `inHalvesFrom` rows on (tests compare both ways).
-    func textBytes(_ table: Table, inHalvesFrom threshold: Int) -> [UInt8] {
-        let pieces = textPieces(table, inHalvesFrom: threshold)
+    /// `textBytes` that splits the work from `inPiecesFrom` rows on (tests compare both ways).
+    func textBytes(_ table: Table, inPiecesFrom threshold: Int) -> [UInt8] {
+        let pieces = textPieces(table, inPiecesFrom: threshold)
         guard pieces.count > 1 else { return pieces.first ?? [] }
         var out: [UInt8] = []
         out.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
@@ -79,17 +79,18 @@ public struct Renderer {
         return out
     }
 
-    /// The text in consecutive pieces (header, then the lines of each half): the console writes
+    /// The text in consecutive pieces (header, then the lines of each piece): the console writes
     /// them one after the other, without joining a megabyte of lines first. Cells are formatted
     /// in the order their rows lie in the answer's text, which is then read front to back (PVE
     /// lists guests in hash order, and a sorted table read in its own order waited on memory for
     /// most of its formatting); lines are laid out in the table's order.
-    func textPieces(_ table: Table, inHalvesFrom threshold: Int) -> [[UInt8]] {
+    func textPieces(_ table: Table, inPiecesFrom threshold: Int) -> [[UInt8]] {
         let columns = table.columns
         guard !columns.isEmpty else { return [] }
         let (rows, places) = table.rows.inTextOrder()
-        let halves = Renderer.halves(rows.count, from: threshold)
-        let parts = Renderer.inParallel(halves) { FormattedCells(rows, columns, $0) }
+        let pieceRows = Renderer.pieceRows(rows.count, from: threshold)
+        let pieces = stride(from: 0, to: rows.count, by: pieceRows).map { $0..<min($0 + pieceRows, rows.count) }
+        let parts = Renderer.inParallel(pieces) { FormattedCells(rows, columns, $0) }
         var widths = columns.map { noHeader ? 0 : Renderer.width($0.title) }
         var plainNumbers = columns.map { $0.format == .plain }
         for part in parts {
@@ -105,7 +106,7 @@ public struct Renderer {
             }
         }
         let layout = LineLayout(widths: widths, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
-        var pieces: [[UInt8]] = []
+        var output: [[UInt8]] = []
         if !noHeader {
             var titles = ByteWriter(capacity: 256)
             var ends: [Int] = []
@@ -114,38 +115,35 @@ public struct Renderer {
                 ends.append(titles.count)
             }
             let text = titles.finish()
-            pieces.append(layout.lines(1, cellBytes: text.count, HeaderCells(text: text, ends: ends)))
+            output.append(layout.lines(1, cellBytes: text.count, HeaderCells(text: text, ends: ends)))
         }
         let cellBytes = parts.reduce(0) { $0 + $1.text.count }
-        let secondPartFrom = halves.count > 1 ? halves[1].lowerBound : Int.max
-        // The lines of each half of the table, whichever halves their cells were formatted in.
-        pieces += Renderer.inParallel(halves) { lines in
+        // The lines of each piece of the table, whichever pieces their cells were formatted in.
+        output += Renderer.inParallel(pieces) { lines in
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
                     layout.lines(lines.count, cellBytes: cellBytes,
-                                 TableCells(sources: sources, places: places, lines: lines, secondPartFrom: secondPartFrom))
+                                 TableCells(sources: sources, places: places, lines: lines, pieceShift: pieceRows.trailingZeroBitCount))
                 }
             }
         }
-        return pieces
+        return output
     }
 
-    /// `0..<count` in two halves when there are `threshold` or more and a second core.
-    private static func halves(_ count: Int, from threshold: Int) -> [Range<Int>] {
-        count >= threshold && SpareThread.isUseful ? [0..<count / 2, count / 2..<count] : [0..<count]
+    /// How many rows a piece of a table of `count` rows holds: all of them, below `threshold` or
+    /// without a second core; else a power of two (a row's piece is a shift away) making four to
+    /// eight pieces, so that the thread that gets on faster takes more of them.
+    private static func pieceRows(_ count: Int, from threshold: Int) -> Int {
+        let rows = count >= threshold && count > 1 && SpareThread.isUseful ? (count + 7) / 8 : max(count, 1)
+        return 1 << (Int.bitWidth - (rows - 1).leadingZeroBitCount)
     }
 
-    /// `transform` of each element; of two or more, the first is transformed here while the
-    /// spare thread transforms the others.
+    /// `transform` of each element, on this thread and the spare thread together.
     private static func inParallel<Element, Result>(_ elements: [Element], _ transform: @escaping (Element) -> Result) -> [Result] {
         guard elements.count > 1 else { return elements.map(transform) }
         let results = ResultSlots<Result>(count: elements.count)
         let work = UncheckedBox((elements, transform))
-        let others = SpareThread.shared.run {
-            for index in 1..<work.value.0.count { results.set(index, work.value.1(work.value.0[index])) }
-        }
-        results.set(0, transform(elements[0]))
-        others.wait()
+        SpareThread.shared.share(elements.count) { index in results.set(index, work.value.1(work.value.0[index])) }
         return results.values.compactMap { $0 }
     }
 
@@ -258,14 +256,14 @@ private struct HeaderCells: LineCells {
     }
 }
 
-/// Some lines of a table (`lines`, in table order), from the cells of one or two halves.
+/// Some lines of a table (`lines`, in table order), from the cells of its pieces.
 private struct TableCells: LineCells {
     let sources: [FormattedCells.Source]
     /// Each table row's place in the text order the cells were formatted in (empty: the same).
     let places: UnsafeBufferPointer<Int32>
     let lines: Range<Int>
-    /// The first row whose cells are in the second source.
-    let secondPartFrom: Int
+    /// Each source holds the cells of `1 << pieceShift` rows (the last one the rest).
+    let pieceShift: Int
 
     /// A sorted hash-ordered table reads its cells out of order: each line's cells and their
     /// text are fetched this many lines ahead, in two steps (the text's place is in the cell).
@@ -275,7 +273,7 @@ private struct TableCells: LineCells {
     private func row(_ line: Int) -> Int { places.isEmpty ? lines.lowerBound + line : Int(places[lines.lowerBound + line]) }
 
     @inline(__always)
-    private func source(_ row: Int) -> FormattedCells.Source { sources[row < secondPartFrom ? 0 : 1] }
+    private func source(_ row: Int) -> FormattedCells.Source { sources[row >> pieceShift] }
 
     @inline(__always)
     func prefetch(_ line: Int) {
