@@ -97,7 +97,7 @@ struct ByteWriter: ByteSink, ~Copyable {
     }
 }
 
-/// Bytes a `ByteWriter` wrote, read-only from then on (the halves of a big table are laid out on
+/// Bytes a `ByteWriter` wrote, read-only from then on (the pieces of a big table are laid out on
 /// two threads). Freed with the store.
 final class ByteStore: @unchecked Sendable {
     private let base: UnsafeMutablePointer<UInt8>
