@@ -10,10 +10,12 @@ Each NAME=COMMAND is split like a shell line (no shell runs: it would add its ow
 each command). Before every timed run, an untimed small read wakes the server (pve-sim rebuilds its
 resource rows when they are two seconds old); it uses PROXMUX_URL, PROXMUX_TOKEN and PROXMUX_SECRET
 from the environment, which the commands inherit. Prints per command the median, the 10th and 90th
-percentiles and the median's ratio to the first command's.
+percentiles and the median's ratio to the first command's, and the median CPU time (user and
+system) the command took: steadier than the wall time when the machine is busy.
 """
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -39,18 +41,23 @@ def main():
             f"{url}/api2/json/cluster/resources?type=node"]
 
     times = {name: [] for name, _ in commands}
+    cpu = {name: [] for name, _ in commands}
     for _ in range(args.runs):
         for name, argv in commands:
             subprocess.run(wake, check=True)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
             times[name].append((time.perf_counter() - start) * 1000)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
 
     base = statistics.median(times[commands[0][0]])
     for name, _ in commands:
         deciles = statistics.quantiles(times[name], n=10)
         median = statistics.median(times[name])
-        print(f"{name:12s} median {median:6.1f} ms  p10 {deciles[0]:6.1f}  p90 {deciles[-1]:6.1f}  x{median / base:.2f}")
+        print(f"{name:12s} median {median:6.1f} ms  p10 {deciles[0]:6.1f}  p90 {deciles[-1]:6.1f}  x{median / base:.2f}"
+              f"  cpu {statistics.median(cpu[name]):5.1f} ms")
 
 
 if __name__ == "__main__":
