@@ -27,8 +27,13 @@ public enum JSON: Sendable, Equatable {
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
+            // Members compare as the subscript reads them: by key, a repeated key by its first
+            // value (comparing every value with the other's first made such an object unequal
+            // to itself).
             guard a.count == b.count else { return false }
-            for (key, value) in a where b.first(where: { $0.0 == key })?.1 != value { return false }
+            let left = JSON.object(a), right = JSON.object(b)
+            for (key, _) in a where left[key] != right[key] { return false }
+            for (key, _) in b where left[key] == nil { return false }
             return true
         default: return false
         }

@@ -32,6 +32,18 @@ import Testing
         if case .int = expected { #expect(value.int == expected.int) }
     }
 
+    /// Objects compare as their subscript reads them: member order does not count, and a
+    /// repeated key counts by its first value, so such an object equals itself.
+    @Test func objectsCompareByWhatTheirKeysRead() throws {
+        let repeated = try JSON.parse(#"{"vmid":101,"name":"a","vmid":999}"#)
+        #expect(repeated == repeated)
+        #expect(repeated == (try JSON.parse(#"{"name":"a","vmid":101,"vmid":5}"#)))
+        #expect(repeated != (try JSON.parse(#"{"vmid":999,"name":"a","vmid":101}"#)), "the first vmid differs")
+        #expect(repeated != (try JSON.parse(#"{"vmid":101,"name":"a","other":999}"#)), "a key the other lacks")
+        #expect((try JSON.parse(#"{"a":1,"a":1}"#)) != (try JSON.parse(#"{"a":1,"b":1}"#)))
+        #expect((try JSON.parse(#"{"a":1,"b":[1,{"c":null}]}"#)) == (try JSON.parse(#"{"b":[1,{"c":null}],"a":1.0}"#)))
+    }
+
     @Test(arguments: ["-", ".", "-x", "+1"])
     func rejectsNumbersWithoutDigits(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSON.parse(text) }
