@@ -95,7 +95,22 @@ public struct JSONRows: Sendable {
     public func keyIndex(_ key: String) -> Int? { keys.firstIndex(of: key) }
 
     /// The value of indexed key number `key` in row `row` (a position in the current view).
+    /// Numbers and plain strings are read in place (see `Scalar`), with the values `JSON.parse`
+    /// gives them; anything else is decoded.
     public func value(_ row: Int, key: Int) -> JSON? {
+        withValueReader { reader in
+            switch reader.scalar(row, key: key) {
+            case .absent: return nil
+            case .null: return .null
+            case .integer(let value): return .int(value)
+            case .number(let value): return .double(value)
+            case .text(let range): return .string(reader.string(range))
+            case .other: return decodedValue(row, key: key)
+            }
+        }
+    }
+
+    private func decodedValue(_ row: Int, key: Int) -> JSON? {
         let span = index.values[Int(order[row]) * keys.count + key]
         guard span.start >= 0 else { return nil }
         return text.withUnsafeBufferPointer { bytes in
@@ -169,6 +184,11 @@ public struct JSONRows: Sendable {
         @inlinable
         public func appendText<Sink: ByteSink & ~Copyable>(_ range: Range<Int>, to out: inout Sink) {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[range]), sixteenReadable: range.lowerBound + 16 <= text.count)
+        }
+
+        /// The string of a `.text` scalar (invalid UTF-8 repaired as `JSON.parse` repairs it).
+        public func string(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: text[range]), as: UTF8.self)
         }
     }
 

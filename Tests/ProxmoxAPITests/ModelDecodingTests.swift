@@ -80,6 +80,36 @@ struct ModelDecodingTests {
         #expect(ClusterSnapshot(resources: ["not", "rows"]).guests.isEmpty && ClusterSnapshot(resources: .null).nodes.isEmpty)
     }
 
+    /// Resources read in place from an indexed answer (how the shell reads `/cluster/resources`)
+    /// equal those decoded from the parsed answer, odd shapes, escapes and all; only `raw` is
+    /// decoded on demand.
+    @Test func resourcesReadFromTheIndexEqualTheDecodedOnes() throws {
+        let extra = #"""
+            {"data":[
+              {"type":"qemu","vmid":101,"node":"pve1","name":"caf\u00e9 \"one\"","tags":"a\u003bb","vmid":999,"cpu":1e-2},
+              {"type":"lxc","vmid":"-5","node":"pve2","status":null,"mem":12345678901234567890,"uptime":1.5,"lock":"backup"},
+              {"type":"qemu","vmid":102,"node":"pve1","name":"","template":true,"pool":"","shared":"0"},
+              {"type":"","vmid":103,"node":"pve1"},
+              {"type":"storage","storage":"local","content":["iso"]},
+              []
+            ]}
+            """#
+        for text in [Self.resourcesJSON, extra] {
+            let decoded = try #require(try JSON.parse(text)["data"]).array?.compactMap(ClusterResource.init)
+            let rows = try JSONRows(parsing: Array(text.utf8), member: "data", keys: ClusterResource.indexedKeys)
+            let indexed = ClusterResource.list(rows)
+            #expect(indexed == decoded)
+            #expect(indexed.map(\.raw) == decoded?.map(\.raw))
+            let fromRows = ClusterSnapshot(resources: rows), fromJSON = ClusterSnapshot(resources: try JSON.parse(text)["data"] ?? .null)
+            #expect(fromRows.guests == fromJSON.guests && fromRows.nodes == fromJSON.nodes && fromRows.storages == fromJSON.storages)
+            #expect(fromRows.pools == fromJSON.pools)
+        }
+        let rows = try JSONRows(parsing: Array(extra.utf8), member: "data", keys: ClusterResource.indexedKeys)
+        let first = try #require(ClusterResource.list(rows).first)
+        #expect(first.vmid == 101 && first.name == "café \"one\"", "a repeated key keeps its first value; escapes decoded")
+        #expect(first.tags == ["a", "b"] && first.cpu == 0.01)
+    }
+
     /// PVE lists guests in Perl hash order; the snapshot keeps them by vmid (and pools by name).
     @Test func guestsAndPoolsAreKeptInOrderWhateverTheServersOrder() {
         let rows: JSON = [

@@ -31,48 +31,152 @@ public struct ClusterResource: Sendable, Equatable {
     public let shared: Bool
     public let hastate: String?
     public let lock: String?
-    /// The row as sent, for fields this type does not model.
-    public let raw: JSON
+    /// The row as sent, for fields this type does not model (a row read from an index is
+    /// decoded when asked for).
+    public var raw: JSON { source.row }
+    private let source: Source
+
+    /// Where the row as sent is kept.
+    private enum Source: Sendable, Equatable {
+        case decoded(JSON)
+        /// Row `row` of an indexed answer: a 10,000-guest snapshot decodes none of its rows.
+        case indexed(IndexedResources, row: Int)
+
+        var row: JSON {
+            switch self {
+            case .decoded(let json): return json
+            case .indexed(let answer, let row): return answer.rows.row(row)
+            }
+        }
+
+        static func == (a: Source, b: Source) -> Bool { a.row == b.row }
+    }
+
+    /// The fields this type models, by their key in a row.
+    enum Field: Int, CaseIterable {
+        case id, type, node, vmid, name, status, template, tags, pool, cpu, maxcpu, mem, maxmem, disk, maxdisk
+        case uptime, storage, plugintype, content, shared, hastate, lock, sdn
+
+        /// Dispatches on length and first byte before comparing whole keys: a plain string switch
+        /// compares each case in turn and was the biggest cost of decoding a 10,000-row listing.
+        init?(key: String) {
+            let utf8 = key.utf8
+            guard let first = utf8.first else { return nil }
+            let field: Field?
+            switch (utf8.count, first) {
+            case (2, UInt8(ascii: "i")): field = .id
+            case (3, UInt8(ascii: "c")): field = .cpu
+            case (3, UInt8(ascii: "m")): field = .mem
+            case (3, UInt8(ascii: "s")): field = .sdn
+            case (4, UInt8(ascii: "t")): field = key == "type" ? .type : .tags
+            case (4, UInt8(ascii: "n")): field = key == "node" ? .node : .name
+            case (4, UInt8(ascii: "v")): field = .vmid
+            case (4, UInt8(ascii: "p")): field = .pool
+            case (4, UInt8(ascii: "d")): field = .disk
+            case (4, UInt8(ascii: "l")): field = .lock
+            case (6, UInt8(ascii: "s")): field = key == "status" ? .status : .shared
+            case (6, UInt8(ascii: "m")): field = key == "maxmem" ? .maxmem : .maxcpu
+            case (6, UInt8(ascii: "u")): field = .uptime
+            case (7, UInt8(ascii: "m")): field = .maxdisk
+            case (7, UInt8(ascii: "c")): field = .content
+            case (7, UInt8(ascii: "s")): field = .storage
+            case (7, UInt8(ascii: "h")): field = .hastate
+            case (8, UInt8(ascii: "t")): field = .template
+            case (10, UInt8(ascii: "p")): field = .plugintype
+            default: field = nil
+            }
+            guard let field, field.key == key else { return nil }
+            self = field
+        }
+
+        var key: String {
+            switch self {
+            case .id: return "id"
+            case .type: return "type"
+            case .node: return "node"
+            case .vmid: return "vmid"
+            case .name: return "name"
+            case .status: return "status"
+            case .template: return "template"
+            case .tags: return "tags"
+            case .pool: return "pool"
+            case .cpu: return "cpu"
+            case .maxcpu: return "maxcpu"
+            case .mem: return "mem"
+            case .maxmem: return "maxmem"
+            case .disk: return "disk"
+            case .maxdisk: return "maxdisk"
+            case .uptime: return "uptime"
+            case .storage: return "storage"
+            case .plugintype: return "plugintype"
+            case .content: return "content"
+            case .shared: return "shared"
+            case .hastate: return "hastate"
+            case .lock: return "lock"
+            case .sdn: return "sdn"
+            }
+        }
+    }
+
+    /// The keys to index in a `/cluster/resources` answer for `init(row:of:)`.
+    public static let indexedKeys = Field.allCases.map(\.key)
 
     /// Nil when the row is not an object with a `type` (not a resource at all).
     public init?(_ json: JSON) {
         // One pass over the row's keys: this runs 10,000 times for a big cluster's listing.
         guard case .object(let pairs) = json else { return nil }
+        self.init(source: .decoded(json)) { visit in
+            for (key, value) in pairs { if let field = Field(key: key) { visit(field, value) } }
+        }
+    }
+
+    /// Row `row` of an answer indexed with `indexedKeys` (nil as for `init(_:)`): its values are
+    /// read in place, and the row is decoded only if `raw` is asked for.
+    public init?(row: Int, of answer: IndexedResources) {
+        self.init(source: .indexed(answer, row: row)) { visit in
+            for (index, field) in answer.fields.enumerated() {
+                if let field, let value = answer.rows.value(row, key: index) { visit(field, value) }
+            }
+        }
+    }
+
+    /// Decodes leniently what `members` hands to its visitor, each field's value as sent; a
+    /// repeated key keeps its first value, as `JSON`'s subscript and the index do.
+    private init?(source: Source, members: ((Field, JSON) -> Void) -> Void) {
         var id: String?, type: String?, node: String?, vmid: Int?, name: String?, status: String?
         var template = false, tags: [String] = [], pool: String?, cpu: Double?, maxcpu: Double?
         var mem: Int64?, maxmem: Int64?, disk: Int64?, maxdisk: Int64?, uptime: Int64?
         var storage: String?, plugintype: String?, content: [String] = [], shared = false
         var hastate: String?, lock: String?, sdn: String?
-        for (key, value) in pairs {
-            // Dispatch on length and first byte before comparing whole keys: a plain string switch
-            // compares each case in turn and was the biggest cost of decoding a 10,000-row listing.
-            let utf8 = key.utf8
-            guard let first = utf8.first else { continue }
-            switch (utf8.count, first) {
-            case (2, UInt8(ascii: "i")) where key == "id": id = value.nonEmptyString
-            case (3, UInt8(ascii: "c")) where key == "cpu": cpu = value.double
-            case (3, UInt8(ascii: "m")) where key == "mem": mem = value.int
-            case (3, UInt8(ascii: "s")) where key == "sdn": sdn = value.nonEmptyString
-            case (4, UInt8(ascii: "t")):
-                if key == "type" { type = value.nonEmptyString } else if key == "tags" { tags = Self.splitList(value.string) }
-            case (4, UInt8(ascii: "n")):
-                if key == "node" { node = value.nonEmptyString } else if key == "name" { name = value.nonEmptyString }
-            case (4, UInt8(ascii: "v")) where key == "vmid": vmid = value.int.map { Int($0) }
-            case (4, UInt8(ascii: "p")) where key == "pool": pool = value.nonEmptyString
-            case (4, UInt8(ascii: "d")) where key == "disk": disk = value.int
-            case (4, UInt8(ascii: "l")) where key == "lock": lock = value.nonEmptyString
-            case (6, UInt8(ascii: "s")):
-                if key == "status" { status = value.nonEmptyString } else if key == "shared" { shared = value.bool ?? false }
-            case (6, UInt8(ascii: "m")):
-                if key == "maxmem" { maxmem = value.int } else if key == "maxcpu" { maxcpu = value.double }
-            case (6, UInt8(ascii: "u")) where key == "uptime": uptime = value.int
-            case (7, UInt8(ascii: "m")) where key == "maxdisk": maxdisk = value.int
-            case (7, UInt8(ascii: "c")) where key == "content": content = Self.splitList(value.string)
-            case (7, UInt8(ascii: "s")) where key == "storage": storage = value.nonEmptyString
-            case (7, UInt8(ascii: "h")) where key == "hastate": hastate = value.nonEmptyString
-            case (8, UInt8(ascii: "t")) where key == "template": template = value.bool ?? false
-            case (10, UInt8(ascii: "p")) where key == "plugintype": plugintype = value.nonEmptyString
-            default: continue
+        var seen: UInt32 = 0
+        members { field, value in
+            let bit: UInt32 = 1 << field.rawValue
+            guard seen & bit == 0 else { return }
+            seen |= bit
+            switch field {
+            case .id: id = value.nonEmptyString
+            case .cpu: cpu = value.double
+            case .mem: mem = value.int
+            case .sdn: sdn = value.nonEmptyString
+            case .type: type = value.nonEmptyString
+            case .tags: tags = Self.splitList(value.string)
+            case .node: node = value.nonEmptyString
+            case .name: name = value.nonEmptyString
+            case .vmid: vmid = value.int.map { Int($0) }
+            case .pool: pool = value.nonEmptyString
+            case .disk: disk = value.int
+            case .lock: lock = value.nonEmptyString
+            case .status: status = value.nonEmptyString
+            case .shared: shared = value.bool ?? false
+            case .maxmem: maxmem = value.int
+            case .maxcpu: maxcpu = value.double
+            case .uptime: uptime = value.int
+            case .maxdisk: maxdisk = value.int
+            case .content: content = Self.splitList(value.string)
+            case .storage: storage = value.nonEmptyString
+            case .hastate: hastate = value.nonEmptyString
+            case .template: template = value.bool ?? false
+            case .plugintype: plugintype = value.nonEmptyString
             }
         }
         guard let type else { return nil }
@@ -110,7 +214,7 @@ public struct ClusterResource: Sendable, Equatable {
         self.shared = shared
         self.hastate = hastate
         self.lock = lock
-        raw = json
+        self.source = source
     }
 
     /// Guests are `qemu` (VM) and `lxc` (container) rows.
@@ -123,6 +227,15 @@ public struct ClusterResource: Sendable, Equatable {
         var resources: [ClusterResource] = []
         resources.reserveCapacity(rows.count)
         for row in rows { if let resource = ClusterResource(row) { resources.append(resource) } }
+        return resources
+    }
+
+    /// The resources of a `/cluster/resources` answer indexed with `indexedKeys`.
+    public static func list(_ rows: JSONRows) -> [ClusterResource] {
+        let answer = IndexedResources(rows)
+        var resources: [ClusterResource] = []
+        resources.reserveCapacity(rows.count)
+        for row in 0..<rows.count { if let resource = ClusterResource(row: row, of: answer) { resources.append(resource) } }
         return resources
     }
 
@@ -152,6 +265,19 @@ extension JSON {
     var nonEmptyString: String? {
         guard let s = string, !s.isEmpty else { return nil }
         return s
+    }
+}
+
+/// A `/cluster/resources` answer indexed for `ClusterResource`, shared by the resources read
+/// from it (one reference each, not one per array of the index).
+public final class IndexedResources: Sendable {
+    let rows: JSONRows
+    /// The field of each indexed key (nil: a key `ClusterResource` does not model).
+    let fields: [ClusterResource.Field?]
+
+    public init(_ rows: JSONRows) {
+        self.rows = rows
+        fields = rows.keys.map(ClusterResource.Field.init(key:))
     }
 }
 
@@ -220,12 +346,17 @@ public struct ClusterSnapshot: Sendable {
     public let pools: [String]
 
     /// From the resources of one answer.
-    public init(_ resources: [ClusterResource]) {
+    public init<Resources: Sequence<ClusterResource>>(_ resources: Resources) {
+        self.init(resources, expecting: resources.underestimatedCount)
+    }
+
+    /// `expecting`: about how many resources there are (room for as many guests is reserved).
+    private init<Resources: Sequence<ClusterResource>>(_ resources: Resources, expecting count: Int) {
         var guests: [Guest] = []
         var nodes: [ClusterResource] = []
         var storages: [ClusterResource] = []
         var pools: [String] = []
-        guests.reserveCapacity(resources.count)
+        guests.reserveCapacity(count)
         for resource in resources {
             switch resource.type {
             case "qemu", "lxc": if let guest = Guest(resource) { guests.append(guest) }
@@ -238,7 +369,9 @@ public struct ClusterSnapshot: Sendable {
         // PVE sends rows in Perl hash order (see PVESim's `PerlHashOrder`): guests are kept in
         // vmid order, nodes by name, storages by id and node, pools by name, so TAB, target
         // lists, bulk actions and `status` come out the same every time.
-        self.guests = guests.sorted { $0.vmid < $1.vmid }
+        // Sorted as positions, then gathered: a guest is a few hundred bytes, which a sort of
+        // 10,000 of them moved around for a tenth of a snapshot's cost.
+        self.guests = guests.indices.sorted { (guests[$0].vmid, $0) < (guests[$1].vmid, $1) }.map { guests[$0] }
         self.nodes = nodes.sorted { ($0.node ?? "") < ($1.node ?? "") }
         self.storages = storages.sorted { ($0.storage ?? "", $0.node ?? "") < ($1.storage ?? "", $1.node ?? "") }
         self.pools = pools.sorted()
@@ -247,6 +380,12 @@ public struct ClusterSnapshot: Sendable {
     /// From the `data` of a `/cluster/resources` answer (anything but a list reads as empty).
     public init(resources data: JSON) {
         self.init(ClusterResource.list(data) ?? [])
+    }
+
+    /// From a `/cluster/resources` answer indexed with `ClusterResource.indexedKeys`.
+    public init(resources rows: JSONRows) {
+        let answer = IndexedResources(rows)
+        self.init((0..<rows.count).lazy.compactMap { ClusterResource(row: $0, of: answer) }, expecting: rows.count)
     }
 
     /// Node names, sorted.

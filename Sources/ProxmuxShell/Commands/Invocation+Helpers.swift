@@ -53,8 +53,6 @@ extension Invocation {
 
     /// One `/cluster/resources?type=vm` read (fresh: lifecycle decisions need the current state).
     func freshGuests() throws -> ClusterSnapshot {
-        let rows = try api().get("/cluster/resources", [("type", "vm")])
-        let snapshot = ClusterSnapshot(resources: rows)
-        return snapshot
+        try api().clusterSnapshot(type: "vm")
     }
 }

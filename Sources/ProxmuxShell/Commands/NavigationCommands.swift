@@ -67,7 +67,7 @@ enum NavigationCommands {
             || (Int(target) == nil && isChildName(target, of: base))
         if !looksLikePath {
             // A bare word names a node (`cd pve1` from anywhere) or a guest; one resources read decides.
-            let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources"))
+            let snapshot = try inv.api().clusterSnapshot()
             if Int(target) == nil, snapshot.nodeNames.contains(target) { return (.node(target), nil) }
             let guest = try TargetResolver(guests: snapshot.guests).resolveOne(target)
             return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
@@ -82,7 +82,7 @@ enum NavigationCommands {
             guard guest.node == node else { throw ShellError("\(guest.label), not on \(node)") }
             return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
         case .storage(let id):
-            let snapshot = ClusterSnapshot(resources: try inv.api().get("/cluster/resources", [("type", "storage")]))
+            let snapshot = try inv.api().clusterSnapshot(type: "storage")
             guard snapshot.storageIDs.contains(id) else {
                 throw ShellError("no storage '\(id)' (storages: \(snapshot.storageIDs.joined(separator: ", ")))")
             }

@@ -11,7 +11,7 @@ enum OverviewCommands {
         needs: .cluster,
         run: { inv in
             let api = try inv.api()
-            let snapshot = ClusterSnapshot(resources: try api.get("/cluster/resources"))
+            let snapshot = try api.clusterSnapshot()
             inv.session.cache.store(snapshot)
             let running = (try api.get("/cluster/tasks").array ?? []).filter { ($0["status"]?.string ?? "").isEmpty && $0["endtime"] == nil }
             var byState: [(String, JSON)] = []
@@ -60,7 +60,7 @@ enum OverviewCommands {
             let api = try inv.api()
             let context = inv.session.context
             if let name = inv.arguments.first {
-                let snapshot = ClusterSnapshot(resources: try api.get("/cluster/resources"))
+                let snapshot = try api.clusterSnapshot()
                 if snapshot.nodeNames.contains(name) { return try showNode(name, api) }
                 if snapshot.storageIDs.contains(name), !snapshot.guests.contains(where: { $0.name == name }) {
                     return try showStorage(name, api, snapshot: snapshot)
@@ -70,7 +70,7 @@ enum OverviewCommands {
             switch context.path {
             case .guest: return try showGuest(try inv.resolveGuest(nil), api, inv: inv)
             case .node(let node), .nodeSection(let node, _): return try showNode(node, api)
-            case .storage(let id): return try showStorage(id, api, snapshot: ClusterSnapshot(resources: try api.get("/cluster/resources", [("type", "storage")])))
+            case .storage(let id): return try showStorage(id, api, snapshot: try api.clusterSnapshot(type: "storage"))
             default: throw ShellError("show: what? give a guest, node or storage, or cd into one")
             }
         })

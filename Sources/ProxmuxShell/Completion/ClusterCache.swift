@@ -67,9 +67,9 @@ public final class ClusterCache: @unchecked Sendable {
         locked { refreshing = true }
         let box = UncheckedBox(worker)
         DispatchQueue.global().async { [self] in
-            let rows = try? box.value.get("/cluster/resources")
+            let fetched = try? box.value.clusterSnapshot()
             locked {
-                if let rows { snapshot = ClusterSnapshot(resources: rows); fetchedAt = Self.now() }
+                if let fetched { snapshot = fetched; fetchedAt = Self.now() }
                 refreshing = false
             }
         }

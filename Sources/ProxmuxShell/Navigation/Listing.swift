@@ -65,7 +65,7 @@ enum Listing {
 
     static func storages(_ api: APIBackend, node: String?, long: Bool) throws -> Table {
         // The snapshot keeps storages by id and node, whatever the server's order.
-        var storages = ClusterSnapshot(resources: try api.get("/cluster/resources", [("type", "storage")])).storages
+        var storages = try api.clusterSnapshot(type: "storage").storages
         if let node {
             storages = storages.filter { $0.node == node }
             if storages.isEmpty { try requireNode(node, api) }
@@ -151,7 +151,7 @@ enum Listing {
                 ], rows: byKey("iface", try readingNode(node, api) { try $0.get("/nodes/\(node)/network") })))
             }
         case .guest(let node, let vmid):
-            let guest = try TargetResolver(guests: ClusterSnapshot(resources: try api().get("/cluster/resources", [("type", "vm")])).guests).resolveOne(String(vmid))
+            let guest = try TargetResolver(guests: try api().clusterSnapshot(type: "vm").guests).resolveOne(String(vmid))
             guard guest.node == node else { throw ShellError("\(guest.label): it is no longer on \(node)") }
             return .record(KeyOrder.sorted(try api().get(guest.apiPath + "/config")))
         case .allGuests(let kind): return .table(try guests(api(), node: nil, kind: kind, long: long))

@@ -20,6 +20,13 @@ extension APIBackend {
         try request(.get, path, params)
     }
 
+    /// One reading of `/cluster/resources` (of one `type`: `vm`, `node`, `storage`...), indexed
+    /// rather than decoded: a 10,000-guest answer takes a few milliseconds instead of a tenth of
+    /// a second.
+    public func clusterSnapshot(type: String? = nil) throws -> ClusterSnapshot {
+        ClusterSnapshot(resources: try rows("/cluster/resources", type.map { [("type", $0)] } ?? [], keys: ClusterResource.indexedKeys))
+    }
+
     /// Backends without a text form of their answers index decoded values.
     public func rows(_ path: String, _ params: [(String, String)], keys: [String]) throws -> JSONRows {
         JSONRows(try get(path, params).array ?? [], keys: keys)
