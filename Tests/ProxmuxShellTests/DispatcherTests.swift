@@ -18,6 +18,10 @@ import PVESchema
         ("shutdown 101 --timeout", ["--timeout needs a value"]),
         ("api", ["api: unknown or missing sub-command", "api get"]),
         ("start vm:200", ["200 is a container"]),
+        // pvesh writes API parameters as flags; the raw verbs say how the shell writes them.
+        ("api get /cluster/resources --type vm", ["unknown flag --type", "key=value words: type=vm"]),
+        ("api create /pools --poolid=lab", ["key=value words: poolid=lab"]),
+        ("api get /version --outptu json", ["did you mean --output"]),
     ])
     func usageErrorsNameTheProblemAndChangeNothing(_ line: String, _ fragments: [String]) throws {
         let shell = Shell()

@@ -58,7 +58,9 @@ public struct CommandParser {
                     inlineValue = String(name[name.index(after: eq)...])
                     name = String(name[..<eq])
                 }
-                guard let found = flagsByName[name] else { throw unknownFlag(word, name: name, spec: spec) }
+                guard let found = flagsByName[name] else {
+                    throw unknownFlag(word, name: name, spec: spec, value: inlineValue ?? (i < words.count ? words[i] : nil))
+                }
                 flag = found
             } else {
                 let rest = word.dropFirst()
@@ -140,10 +142,16 @@ public struct CommandParser {
         }
     }
 
-    private func unknownFlag(_ word: String, name: String, spec: CommandSpec) -> ShellError {
+    /// `value`: the word after the flag (or its `=` value), for the hint to the raw API verbs,
+    /// whose parameters pvesh writes `--type vm` and the shell `type=vm` (unless the flag looks
+    /// like a misspelt one of their own).
+    private func unknownFlag(_ word: String, name: String, spec: CommandSpec, value: String? = nil) -> ShellError {
         let all = spec.flags + GlobalFlags.all
         let close = all.filter { editDistance($0.name, name) <= 2 || $0.name.hasPrefix(name) }.map { "--" + $0.name }
-        let hint = close.isEmpty ? "" : " — did you mean \(close.joined(separator: " or "))?"
+        var hint = close.isEmpty ? "" : " — did you mean \(close.joined(separator: " or "))?"
+        if spec.group == .raw, close.isEmpty, word.hasPrefix("--"), !name.isEmpty {
+            hint = " — API parameters are key=value words: \(name)=\(value.map { Self.looksLikeFlag($0) ? "VALUE" : $0 } ?? "VALUE")"
+        }
         return ShellError("\(spec.name): unknown flag \(word)\(hint) (valid: \(Help.flagList(all)))")
     }
 
