@@ -88,6 +88,21 @@ import PVESchema
         #expect(out.hasPrefix("- type: node\n  node: pve1\n"))
     }
 
+    /// Each rule of when a YAML reader would misread a plain string, one case at a time.
+    @Test(arguments: [
+        ("web01", false), ("load-02463", false), ("qemu/100", false), ("a:b", false), ("a#b", false), ("café", false),
+        ("one two", false), ("node", false), ("infra", false), ("nobody", false), ("sn", false), ("0", true),
+        ("", true), (" x", true), ("x ", true), ("x:", true), ("-x", true), ("?x", true), ("#x", true), ("@x", true),
+        ("`x", true), ("'x", true), ("\"x", true), ("a: b", true), ("a #b", true), ("tab\there", true), ("del\u{7F}", true),
+        ("TRUE", true), ("Yes", true), ("n", true), ("N", true), ("~", true), ("Null", true), ("off", true), (".Inf", true),
+        ("101", true), ("1.5", true), ("+5", true), (".5", true), ("1e3", true), ("inf", true), ("NaN", true),
+        ("0x1F", true), ("0o17", true), ("-1", true),
+    ])
+    func yamlQuotesExactlyWhatAReaderWouldMisread(_ text: String, _ quoted: Bool) {
+        #expect(YAML.needsQuotes(text) == quoted, "'\(text)'")
+        #expect(YAML.scalar(.string(text)).hasPrefix("\"") == quoted)
+    }
+
     @Test func colourOnlyWhenEnabled() throws {
         let table = Table(columns: [.init("status", "status", format: .state)], rows: [["status": "running"]])
         #expect(Renderer(format: .text, color: true).text(table).contains("\u{1B}[32mrunning"))
