@@ -144,86 +144,23 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
 // MARK: - Serialising
 
 extension JSON {
-    /// Compact JSON text (what the simulator sends and `-o json` pipes use).
+    /// JSON text, compact (what the simulator sends) or indented (`-o json`): the text of
+    /// `serializedBytes(pretty:)`.
     public func serialized(pretty: Bool = false) -> String {
-        if !pretty { return String(decoding: serializedBytes(), as: UTF8.self) }
-        var out = ""
-        out.reserveCapacity(256)
-        write(to: &out, pretty: pretty, indent: 0)
-        return out
+        String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
     }
 
-    public func write(to out: inout String, pretty: Bool, indent: Int) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let v): out += String(v)
-        case .double(let v): out += JSON.format(v)
-        case .string(let s): JSON.writeString(s, to: &out)
-        case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n"; out += String(repeating: "  ", count: indent + 1) }
-                item.write(to: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { out += "\n"; out += String(repeating: "  ", count: indent) }
-            out += "]"
-        case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{"
-            for (i, (key, value)) in pairs.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n"; out += String(repeating: "  ", count: indent + 1) }
-                JSON.writeString(key, to: &out)
-                out += pretty ? ": " : ":"
-                value.write(to: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { out += "\n"; out += String(repeating: "  ", count: indent) }
-            out += "}"
-        }
-    }
-
-    public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case let c where c.value < 0x20:
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
-}
-
-// MARK: - Serialising to bytes
-
-extension JSON {
-    /// Compact JSON as UTF-8 bytes: the fast path for large answers (a 10,000-row listing is
-    /// several MB; appending bytes is many times cheaper than building a `String`).
-    public func serializedBytes(reservingCapacity capacity: Int = 1024) -> [UInt8] {
+    /// JSON as UTF-8 bytes, compact or indented by two spaces per level: appending bytes is many
+    /// times cheaper than building a `String` (a 10,000-row answer is several MB).
+    public func serializedBytes(pretty: Bool = false, reservingCapacity capacity: Int = 1024) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(capacity)
-        write(to: &out)
+        write(to: &out, pretty: pretty)
         return out
     }
 
-    /// Appends compact JSON to a byte array.
-    public func write(to out: inout [UInt8]) {
+    /// Appends JSON to a byte array; `indent`: the nesting level where it starts (pretty only).
+    public func write(to out: inout [UInt8], pretty: Bool = false, indent: Int = 0) {
         switch self {
         case .null: out.append(contentsOf: JSONBytes.null)
         case .bool(let b): out.append(contentsOf: b ? JSONBytes.true : JSONBytes.false)
@@ -231,24 +168,27 @@ extension JSON {
         case .double(let v): out.append(contentsOf: JSON.format(v).utf8)
         case .string(let s): JSONBytes.appendString(s, to: &out)
         case .array(let items):
+            if items.isEmpty { out.append(contentsOf: [UInt8(ascii: "["), UInt8(ascii: "]")]); return }
             out.append(UInt8(ascii: "["))
-            var first = true
-            for item in items {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                item.write(to: &out)
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSONBytes.appendNewline(indent: indent + 1, to: &out) }
+                item.write(to: &out, pretty: pretty, indent: indent + 1)
             }
+            if pretty { JSONBytes.appendNewline(indent: indent, to: &out) }
             out.append(UInt8(ascii: "]"))
         case .object(let pairs):
+            if pairs.isEmpty { out.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")]); return }
             out.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, value) in pairs {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
+            for (i, (key, value)) in pairs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { JSONBytes.appendNewline(indent: indent + 1, to: &out) }
                 JSONBytes.appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                value.write(to: &out)
+                if pretty { out.append(UInt8(ascii: " ")) }
+                value.write(to: &out, pretty: pretty, indent: indent + 1)
             }
+            if pretty { JSONBytes.appendNewline(indent: indent, to: &out) }
             out.append(UInt8(ascii: "}"))
         }
     }
@@ -284,7 +224,7 @@ extension ByteSink where Self: ~Copyable {
     }
 }
 
-/// Byte-level pieces of the compact serialiser (also used by the shell's text tables).
+/// Byte-level pieces of the serialiser (also used by the shell's text tables).
 public enum JSONBytes {
     static let null = Array("null".utf8)
     static let `true` = Array("true".utf8)
@@ -308,6 +248,12 @@ public enum JSONBytes {
             if value < 0 { out.append(UInt8(ascii: "-")) }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first..<20]), sixteenReadable: true)
         }
+    }
+
+    /// A line break and two spaces per level.
+    static func appendNewline(indent: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
     }
 
     static func appendString(_ s: String, to out: inout [UInt8]) {

@@ -378,15 +378,15 @@ final class APIFront: Sendable {
     }
 
     func reply(_ error: SimError, delayMs: Int) -> Reply {
-        var body = "{\"data\":null"
+        var body = Array("{\"data\":null".utf8)
         if !error.errors.isEmpty {
-            body += ",\"errors\":"
-            JSON.object(error.errors.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }).write(to: &body, pretty: false, indent: 0)
+            body += Array(",\"errors\":".utf8)
+            JSON.object(error.errors.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }).write(to: &body)
         }
-        body += "}"
+        body.append(UInt8(ascii: "}"))
         // A reason phrase is one line of text.
         let reason = String(error.reason.map { $0 == "\n" || $0 == "\r" ? " " : $0 }).trimmingSpaces
-        return Reply(status: error.status, reason: reason.isEmpty ? "Error" : reason, body: Array(body.utf8), delayMs: delayMs)
+        return Reply(status: error.status, reason: reason.isEmpty ? "Error" : reason, body: body, delayMs: delayMs)
     }
 }
 

@@ -33,11 +33,18 @@ public struct Renderer {
         case .record(let value), .json(let value):
             switch format {
             case .text:
-                if case .record = output { console.write(recordText(value)) } else { console.line(value.serialized(pretty: true)) }
-            case .json: console.line(value.serialized(pretty: true))
+                if case .record = output { console.write(recordText(value)) } else { console.write(bytes: Renderer.prettyJSON(value)) }
+            case .json: console.write(bytes: Renderer.prettyJSON(value))
             case .yaml: console.write(YAML.emit(value))
             }
         }
+    }
+
+    /// Indented JSON and a newline, as bytes (several MB for a big raw answer).
+    static func prettyJSON(_ value: JSON) -> [UInt8] {
+        var bytes = value.serializedBytes(pretty: true)
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
     // MARK: Text tables

@@ -69,11 +69,7 @@ public enum YAML {
 
     /// Plain when safe, otherwise a double-quoted string (JSON escapes are valid YAML).
     static func quoteIfNeeded(_ s: String) -> String {
-        if needsQuotes(s) {
-            var out = ""
-            JSON.writeString(s, to: &out)
-            return out
-        }
+        if needsQuotes(s) { return JSON.string(s).serialized() }
         return s
     }
 
