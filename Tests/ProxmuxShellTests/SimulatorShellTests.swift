@@ -146,6 +146,18 @@ import PVESim
         #expect(KeyOrder.precedes("net9", "net10") && !KeyOrder.precedes("net10", "net9"))
     }
 
+    /// Every object of an answer, however deep, comes out with its members in key order; arrays
+    /// keep theirs, and a repeated key keeps its values' order.
+    @Test func answersAreSortedObjectByObject() throws {
+        let answer = try JSON.parse(#"[{"net10":1,"b":{"z":[{"y":1,"x":2}],"a":null},"net2":2,"a01":3,"a1":4,"a":5},{"a":6,"a":7,"0":8},[]]"#)
+        func keys(_ value: JSON?) -> [String] { value?.object?.map(\.0) ?? [] }
+        let sorted = KeyOrder.sorted(answer)
+        #expect(keys(sorted[0]) == ["a", "a01", "a1", "b", "net2", "net10"])
+        #expect(keys(sorted[0]?["b"]) == ["a", "z"] && keys(sorted[0]?["b"]?["z"]?[0]) == ["x", "y"])
+        #expect(sorted[1]?.object?.map(\.1) == [.int(8), .int(6), .int(7)])
+        #expect(sorted[2] == .array([]) && sorted == answer, "only the order of members changes")
+    }
+
     @Test func completionFromTheLiveCluster() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }
