@@ -1,5 +1,6 @@
-"""The comparison client: the same guest listing `proxmux -c 'ls /vms'` prints, written the way a
-Python admin would with proxmoxer. Reads PROXMUX_URL / PROXMUX_TOKEN / PROXMUX_SECRET."""
+"""The comparison client: what `proxmux -c 'ls /vms'` (list), a script of status reads (reads) and
+`proxmux -c 'show VMID'` (show) print, written the way a Python admin would with proxmoxer. Reads
+PROXMUX_URL / PROXMUX_TOKEN / PROXMUX_SECRET."""
 import os
 import sys
 from urllib.parse import urlparse
@@ -34,6 +35,15 @@ def main():
             out.append(f'{r["vmid"]}  {r.get("name", "")}  {r["type"]}  {r["node"]}  {r["status"]}  '
                        f'{100 * float(r.get("cpu", 0)):.1f}%  {human_bytes(r.get("mem"))}  '
                        f'{r.get("uptime", 0)}  {r.get("tags", "")}')
+        sys.stdout.write("\n".join(out) + "\n")
+    elif mode == "show":
+        # Like any verb given a guest: find its node in /cluster/resources, then read it.
+        vmid = int(sys.argv[2])
+        guest = next(r for r in api.cluster.resources.get(type="vm") if int(r["vmid"]) == vmid)
+        kind = api.nodes(guest["node"]).qemu if guest["type"] == "qemu" else api.nodes(guest["node"]).lxc
+        status, config = kind(vmid).status.current.get(), kind(vmid).config.get()
+        out = [f"{key}: {status[key]}" for key in ("vmid", "name", "status", "uptime", "cpu") if key in status]
+        out += [f"{key}: {value}" for key, value in sorted(config.items())]
         sys.stdout.write("\n".join(out) + "\n")
     elif mode == "reads":
         count = int(sys.argv[2])

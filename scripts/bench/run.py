@@ -148,6 +148,15 @@ def main():
             results[f"listing_{key}"] = {"ms": {"curl": c, "proxmux": p, "proxmoxer": x},
                                          "client_ratio": (p - c) / (x - c), "vs_curl": p / c}
 
+        # 2a. one verb on one guest of the big cluster: any target is resolved through
+        # /cluster/resources (10,000 rows), then the guest is read (status, config)
+        show = time_runs({
+            "curl": (curl_fetch(plain_url), plain_env),
+            "proxmux show": ([proxmux, "-c", "show 100"], plain_env),
+            "proxmoxer show": ([sys.executable, os.path.join(HERE, "proxmoxer_list.py"), "show", "100"], plain_env),
+        }, args.runs, env, warm=wake_server)
+        results["show_guest_ms"] = {k: med(v) for k, v in show.items()}
+
         # 2b. the client's own share of that listing, in-process from a saved answer (index, sort,
         # render, write to /dev/null), to see where the time goes without network and startup
         saved = os.path.join(tempfile.mkdtemp(), "resources.json")
@@ -191,6 +200,7 @@ def main():
         print(f"""
 cold start `proxmux -c help`     {results['cold_start_ms']:.1f} ms median (target <= 20)
 {listings}  in-process (saved answer): ls {results['listing_in_process']['median_ms']['ls']['wall']:.1f} ms, ls -o json {results['listing_in_process']['median_ms']['ls -o json']['wall']:.1f} ms
+show 100 ({args.guests} guests, COMPRESSION=0): proxmux {results['show_guest_ms']['proxmux show']:.0f} ms, proxmoxer {results['show_guest_ms']['proxmoxer show']:.0f} ms, curl of the resources alone {results['show_guest_ms']['curl']:.0f} ms
 {args.reads} reads .pmx vs proxmoxer     speedup {results['reads_speedup']:.2f}x (target >= 2)
 TAB completion p99                {results['completion'].get('p99_ms', float('nan')):.3f} ms (target <= 10)
 peak RSS listing                  {results['listing_peak_rss_mib']:.1f} MiB (target <= 50)""")
