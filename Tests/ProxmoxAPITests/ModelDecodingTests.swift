@@ -110,6 +110,13 @@ struct ModelDecodingTests {
         #expect(first.tags == ["a", "b"] && first.cpu == 0.01)
     }
 
+    /// Each modelled field is found by its own key, and by no other.
+    @Test func everyFieldIsFoundByItsKey() {
+        for field in ClusterResource.Field.allCases { #expect(ClusterResource.Field(key: field.key) == field, "\(field)") }
+        #expect(Set(ClusterResource.indexedKeys).count == ClusterResource.Field.allCases.count)
+        for other in ["", "types", "nodes", "maxswap", "cpus", "x", "netin", "diskread"] { #expect(ClusterResource.Field(key: other) == nil) }
+    }
+
     /// PVE lists guests in Perl hash order; the snapshot keeps them by vmid (and pools by name).
     @Test func guestsAndPoolsAreKeptInOrderWhateverTheServersOrder() {
         let rows: JSON = [
