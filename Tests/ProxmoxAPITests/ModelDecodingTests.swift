@@ -97,7 +97,7 @@ struct ModelDecodingTests {
         for text in [Self.resourcesJSON, extra] {
             let decoded = try #require(try JSON.parse(text)["data"]).array?.compactMap(ClusterResource.init)
             let rows = try JSONRows(parsing: Array(text.utf8), member: "data", keys: ClusterResource.indexedKeys)
-            let indexed = ClusterResource.list(rows)
+            let indexed = Array(ClusterResource.list(rows))
             #expect(indexed == decoded)
             #expect(indexed.map(\.raw) == decoded?.map(\.raw))
             let fromRows = ClusterSnapshot(resources: rows), fromJSON = ClusterSnapshot(resources: try JSON.parse(text)["data"] ?? .null)
@@ -105,7 +105,7 @@ struct ModelDecodingTests {
             #expect(fromRows.pools == fromJSON.pools)
         }
         let rows = try JSONRows(parsing: Array(extra.utf8), member: "data", keys: ClusterResource.indexedKeys)
-        let first = try #require(ClusterResource.list(rows).first)
+        let first = try #require(Array(ClusterResource.list(rows)).first)
         #expect(first.vmid == 101 && first.name == "café \"one\"", "a repeated key keeps its first value; escapes decoded")
         #expect(first.tags == ["a", "b"] && first.cpu == 0.01)
     }

@@ -185,13 +185,11 @@ public struct ClusterResource: Sendable, Equatable {
         return resources
     }
 
-    /// The resources of a `/cluster/resources` answer indexed with `indexedKeys`.
-    public static func list(_ rows: JSONRows) -> [ClusterResource] {
+    /// The resources of a `/cluster/resources` answer indexed with `indexedKeys`, each read when
+    /// the sequence comes to it (a snapshot sorts 10,000 of them out without an array of them all).
+    public static func list(_ rows: JSONRows) -> some Sequence<ClusterResource> {
         let answer = IndexedResources(rows)
-        var resources: [ClusterResource] = []
-        resources.reserveCapacity(rows.count)
-        for row in 0..<rows.count { if let resource = ClusterResource(row: row, of: answer) { resources.append(resource) } }
-        return resources
+        return (0..<rows.count).lazy.compactMap { ClusterResource(row: $0, of: answer) }
     }
 
     /// Splits on `;`, `,` and spaces, working on UTF-8 bytes (splitting Characters costs grapheme
@@ -339,8 +337,7 @@ public struct ClusterSnapshot: Sendable {
 
     /// From a `/cluster/resources` answer indexed with `ClusterResource.indexedKeys`.
     public init(resources rows: JSONRows) {
-        let answer = IndexedResources(rows)
-        self.init((0..<rows.count).lazy.compactMap { ClusterResource(row: $0, of: answer) }, expecting: rows.count)
+        self.init(ClusterResource.list(rows), expecting: rows.count)
     }
 
     /// Node names, sorted.
