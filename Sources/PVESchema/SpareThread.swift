@@ -146,8 +146,8 @@ public final class SpareThread: Sendable {
 }
 
 /// A wake-up between threads: `ring` counts, `wait` spins on the count for
-/// `spinning` nanoseconds (`SpareThread.spinNanoseconds` unless told), then sleeps on a semaphore
-/// until the next ring. For one waiter.
+/// `spinning` nanoseconds (`SpareThread.spinNanoseconds` unless told), yielding the core to
+/// whoever else wants it as it spins, then sleeps on a semaphore until the next ring. For one waiter.
 final class Doorbell: Sendable {
     private let rings = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
@@ -167,7 +167,13 @@ final class Doorbell: Sendable {
             let count = rings.load(ordering: .acquiring)
             if count != seen { return count }
             spins += 1
-            if spins & 255 == 0, Doorbell.now() > deadline { break }
+            if spins & 255 == 0 {
+                if Doorbell.now() > deadline { break }
+                // Gives the core to any thread waiting for it (the server sending the answer, say)
+                // and returns at once when there is none: as quick to answer, without holding up a
+                // busy neighbour.
+                sched_yield()
+            }
         }
         while true {
             sleeping.store(true, ordering: .sequentiallyConsistent)
