@@ -48,13 +48,13 @@ enum Listing {
 
     /// Fails with the cluster's node names unless `node` is one of them (one small request).
     static func requireNode(_ node: String, _ api: APIBackend) throws {
-        let names = (try api.get("/cluster/resources", [("type", "node")]).array ?? []).compactMap { $0["node"]?.string }
-        guard names.contains(node) else { throw ShellError("no node '\(node)' (nodes: \(names.sorted().joined(separator: ", ")))") }
+        let names = try api.clusterSnapshot(type: "node").nodeNames
+        guard names.contains(node) else { throw ShellError("no node '\(node)' (nodes: \(names.joined(separator: ", ")))") }
     }
 
     static func nodes(_ api: APIBackend, long: Bool) throws -> Table {
-        let rows = (try api.get("/cluster/resources", [("type", "node")]).array ?? [])
-            .sorted { ($0["node"]?.string ?? "") < ($1["node"]?.string ?? "") }
+        // The snapshot keeps nodes by name, whatever the server's order.
+        let rows = try api.clusterSnapshot(type: "node").nodes.map(\.raw)
         var columns: [Table.Column] = [
             .init("node", "node"), .init("status", "status", format: .state), .init("cpu", "cpu", format: .percent),
             .init("mem", "mem", format: .bytes), .init("maxmem", "maxmem", format: .bytes), .init("uptime", "uptime", format: .duration),
@@ -157,9 +157,10 @@ enum Listing {
         case .allGuests(let kind): return .table(try guests(api(), node: nil, kind: kind, long: long))
         case .storages: return .table(try storages(api(), node: nil, long: long))
         case .storage(let id):
-            let rows = try api().get("/cluster/resources", [("type", "storage")]).array ?? []
-            guard let row = rows.first(where: { $0["storage"]?.string == id && $0["status"]?.string == "available" })
-                ?? rows.first(where: { $0["storage"]?.string == id }), let node = row["node"]?.string else {
+            // A node where the storage is available, the first by name (the snapshot's order).
+            let storages = try api().clusterSnapshot(type: "storage").storages
+            guard let row = storages.first(where: { $0.storage == id && $0.status == "available" })
+                ?? storages.first(where: { $0.storage == id }), let node = row.node else {
                 throw ShellError("no storage '\(id)'")
             }
             return .table(Table(columns: [
