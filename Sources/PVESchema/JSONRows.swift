@@ -32,17 +32,25 @@ public struct JSONRows: Sendable {
         /// `keys.count` spans per row, in key order.
         @usableFromInline var values: [ValueSpan] = []
 
-        /// Room for `rows` rows of `width` values (PVE's rows are over 100 bytes long); the
-        /// values of a big listing go on huge pages where they can (see `PageAdvice`).
+        /// Room for `rows` rows of `width` values; the values of a big listing go on huge pages
+        /// where they can (see `PageAdvice`).
         mutating func reserve(rows: Int, width: Int) {
             rowStarts.reserveCapacity(rows)
             rowEnds.reserveCapacity(rows)
             leadingIntegers.reserveCapacity(rows)
-            let count = rows * max(1, width), size = MemoryLayout<ValueSpan>.stride
-            values.reserveCapacity(PageAdvice.roomForHugePages(count * size) / size)
+            values.reserveCapacity(rows * max(1, width))
             values.withUnsafeBufferPointer { spans in
-                if let base = spans.baseAddress { PageAdvice.preferHugePages(base, values.capacity * size) }
+                if let base = spans.baseAddress { PageAdvice.preferHugePages(base, values.capacity * MemoryLayout<ValueSpan>.stride) }
             }
+        }
+
+        /// How many rows `bytes` bytes of text likely hold when `rows` rows took `span` bytes: a
+        /// quarter more than at that average, as rows differ. Before eight rows are known, one per
+        /// 100 bytes (PVE's rows are longer). Room reserved but never written is not free here:
+        /// the rest of a huge page it shares with written memory is zeroed all the same.
+        static func expectedRows(in bytes: Int, after rows: Int, took span: Int) -> Int {
+            guard rows >= 8, span > 0 else { return bytes / 100 }
+            return bytes * rows / span * 5 / 4 + 16
         }
 
         /// Forgets the rows after the first `rows` (a row cut off by the end of the text so far).
@@ -448,20 +456,21 @@ public struct JSONRows: Sendable {
         /// take a page fault every 4 KiB, ~800 for 10,000 guests.
         public mutating func reserveCapacity(_ length: Int, exact: Bool = false) {
             // What the listing allocates from here on (text, index, handed-over part, table) came
-            // to 16-25 MiB for 10,000 guests (a 3 MB answer). Reserved room costs address space
-            // only; a block of 32 MiB or more would be a mapping of its own, not heap.
+            // to 10-25 MiB for 10,000 guests (a 3 MB answer). The heap's untouched top costs
+            // address space only; a block of 32 MiB or more would be a mapping of its own.
             if length >= concurrentFrom { PageAdvice.reserveHeap(30 << 20) }
-            // Pages reserved but never written cost nothing.
-            arrival.index.reserve(rows: length / 100, width: arrival.keys.count)
             guard alongside == nil, length >= concurrentFrom, SpareThread.isUseful else {
+                arrival.index.reserve(rows: Index.expectedRows(in: length, after: 0, took: 0), width: arrival.keys.count)
                 ownText.reserveCapacity(length)
                 return
             }
             // Both move to the scan: a copy left here would share their buffers, and the scan's
-            // first append would copy them.
+            // first append would copy them. The text goes first, as long as announced (nothing
+            // past it is written), and the index after it once the scan has seen rows enough to
+            // size it: blocks written in one stretch take the fewest huge pages.
             var text: [UInt8] = []
             swap(&text, &ownText)
-            text.reserveCapacity(PageAdvice.roomForHugePages(text.count + length))
+            text.reserveCapacity(text.count + length)
             text.withUnsafeBufferPointer { bytes in
                 if let base = bytes.baseAddress { PageAdvice.preferHugePages(base, text.capacity) }
             }
@@ -610,12 +619,21 @@ public struct JSONRows: Sendable {
             }
         }
 
-        /// A scan of the same rows from `start` (the first byte of a row) to `end`.
-        func continuation(from start: Int, to end: Int) -> ArrivalScan {
+        /// A scan of the same rows from `start` (the first byte of a row), sized for `rows` rows.
+        func continuation(from start: Int, rows: Int) -> ArrivalScan {
             var rest = ArrivalScan(member: member, keys: keys)
             rest.progress = .rows(next: start, retryAt: 0)
-            rest.index.reserve(rows: (end - start) / 100, width: keys.count)
+            rest.index.reserve(rows: rows, width: keys.count)
             return rest
+        }
+
+        /// Reserves the index for a text of `length` bytes, at the length of the rows indexed so
+        /// far; false until there are eight.
+        mutating func sizeIndex(forText length: Int) -> Bool {
+            let rows = index.rowStarts.count
+            guard rows >= 8, let first = index.rowStarts.first, let last = index.rowEnds.last else { return false }
+            index.reserve(rows: Index.expectedRows(in: length - Int(first), after: rows, took: Int(last - first)), width: keys.count)
+            return true
         }
 
         /// Takes on the rows `rest` indexed: its scan began where this one stops.
@@ -705,6 +723,8 @@ public struct JSONRows: Sendable {
         /// An empty scan of the same rows, for the part handed over (`arrival` is the other thread's).
         private let blank: ArrivalScan
         private let base: UnsafePointer<UInt8>?
+        /// The text's reserved length: where the answer ends, as announced.
+        private let capacity: Int
         private let published = Atomic<Int>(0)
         private let stopping = Atomic<Bool>(false)
         private let indexedRows = Atomic<Int>(0)
@@ -736,6 +756,7 @@ public struct JSONRows: Sendable {
             self.splittingFrom = splittingFrom
             blank = ArrivalScan(member: arrival.member, keys: arrival.keys)
             base = text.withUnsafeBufferPointer { $0.baseAddress }
+            capacity = text.capacity
             published.store(text.count, ordering: .releasing)
         }
 
@@ -751,13 +772,14 @@ public struct JSONRows: Sendable {
         }
 
         private func scan() {
-            var offered = 0, rung = 0
+            var offered = 0, rung = 0, sized = false
             while true {
                 let isLast = stopping.load(ordering: .acquiring)
                 let available = min(published.load(ordering: .acquiring), limit.load(ordering: .acquiring))
                 if available > offered, let base {
                     offered = min(available, offered + AlongsideScan.step)
                     arrival.advance(over: UnsafeBufferPointer(start: base, count: offered))
+                    if !sized { sized = arrival.sizeIndex(forText: capacity) }
                     indexedRows.store(arrival.index.rowStarts.count, ordering: .releasing)
                     resumeAt.store(arrival.resumePosition, ordering: .releasing)
                     continue
@@ -799,7 +821,8 @@ public struct JSONRows: Sendable {
                 // Just past the comma, where the scan says the next row begins.
                 while base[boundary - 1] != UInt8(ascii: ",") { boundary -= 1 }
                 limit.store(boundary, ordering: .releasing)
-                rest = (boundary, blank.continuation(from: boundary, to: end))
+                let rows = Index.expectedRows(in: end - boundary, after: indexedRows.load(ordering: .acquiring), took: from)
+                rest = (boundary, blank.continuation(from: boundary, rows: rows))
             }
             stopping.store(true, ordering: .releasing)
             wake.ring()
@@ -919,7 +942,9 @@ public struct JSONRows: Sendable {
             return
         }
         let second = SecondHalf(parser: JSONParser(bytes: bytes, at: boundary), matcher: matcher)
-        second.rows.reserve(rows: (bytes.count - boundary) / 100, width: matcher.count)
+        let indexedBytes = index.rowEnds.last.map { Int($0) - Int(index.rowStarts[0]) } ?? 0
+        second.rows.reserve(rows: Index.expectedRows(in: bytes.count - boundary, after: index.rowStarts.count, took: indexedBytes),
+                            width: matcher.count)
         let job = SpareThread.shared.run { second.index(depth: depth) }
         defer { job.cancel() }  // the second half reads `bytes`: it ends before they can go
         guard try indexRows(&parser, depth: depth, matcher: &matcher, into: &index, stoppingAt: boundary) else { return }

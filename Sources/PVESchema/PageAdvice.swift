@@ -50,11 +50,6 @@ public enum PageAdvice {
     /// random start put the boundary (~1,250 faults per 10,000-guest listing instead of ~950).
     static func reserveHeap(_ length: Int) { pmx_reserve_heap(length) }
 
-    /// Room to ask for so that a buffer of `length` bytes holds as many whole huge pages as it
-    /// could: the allocator's placement is arbitrary, so up to one huge page is lost at the ends.
-    /// Unwritten room costs address space only.
-    static func roomForHugePages(_ length: Int) -> Int { length >= hugePage ? length + hugePage : length }
-
     private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     private static func alignUp(_ address: Int, _ alignment: Int) -> Int { (address + alignment - 1) / alignment * alignment }

@@ -185,6 +185,34 @@ import PVESchema
         }
     }
 
+    /// Each piece's lines are written into room reckoned from the columns' widths and the most
+    /// bytes a cell has beyond its width: a column whose widest cell is ASCII but whose other
+    /// cells are two-byte characters (and states in colour) must still fit, in pieces or whole.
+    @Test func linesOfWideCharactersFitTheRoomReckonedForThem() {
+        let rows: [JSON] = (0..<40).map { (i: Int) -> JSON in
+            let name = i == 7 ? "plain-ascii-name-that-is-widest" : String(repeating: "é", count: 1 + i % 20)
+            return .object([("vmid", .int(Int64(i))), ("name", .string(name)), ("status", .string(i % 2 == 0 ? "running" : "stopped")),
+                            ("note", .string(String(repeating: "ü", count: 30)))])
+        }
+        let table = Table(columns: [.init("vmid", "vmid"), .init("name", "name"), .init("status", "status", format: .state),
+                                    .init("note", "note")], rows: rows)
+        for renderer in [Renderer(format: .text), Renderer(format: .text, color: true)] {
+            let whole = String(decoding: renderer.textBytes(table, inPiecesFrom: .max), as: UTF8.self)
+            #expect(String(decoding: renderer.textBytes(table, inPiecesFrom: 2), as: UTF8.self) == whole)
+            let lines = whole.split(separator: "\n")
+            #expect(lines.count == 41)
+            // Every line's last column starts in the same place on screen.
+            let noteColumns = Set(lines.dropFirst().map { line in
+                var shown = 0, inEscape = false
+                for character in line {
+                    if character == "\u{1B}" { inEscape = true } else if inEscape { inEscape = character != "m" } else { shown += 1 }
+                }
+                return shown - 30
+            })
+            #expect(noteColumns.count == 1, "\(noteColumns)")
+        }
+    }
+
     @Test func numbersAlignRight() {
         let table = Table(columns: [.init("vmid", "vmid"), .init("name", "name")], rows: [["vmid": 5, "name": "a"], ["vmid": 1000, "name": "bb"]])
         #expect(Renderer(format: .text).text(table) == "VMID  NAME\n   5  a\n1000  bb\n")

@@ -249,7 +249,8 @@ final class CurlTransport: @unchecked Sendable {
         /// listing by doubling would copy it several times over, and fault in every copy. A gzipped
         /// answer announces its compressed length: PVE's JSON shrinks about six times (a 3.2 MB
         /// resources listing is sent as 0.55 MB), so eight times that is reserved; pages reserved
-        /// but never written cost nothing.
+        /// but never written cost address space, and zeroing only where they share a huge page
+        /// with written ones.
         private func reserveAnnouncedLength() {
             sized = true
             var length: curl_off_t = -1

@@ -98,11 +98,14 @@ public struct Renderer {
         let pieceRows = Renderer.pieceRows(rows.count, from: threshold)
         let pieces = stride(from: 0, to: rows.count, by: pieceRows).map { $0..<min($0 + pieceRows, rows.count) }
         let parts = Renderer.inParallel(pieces) { FormattedCells(rows, columns, $0) }
-        var widths = columns.map { noHeader ? 0 : Renderer.width($0.title) }
+        let titles = columns.map { $0.title.uppercased() }
+        var widths = titles.map { noHeader ? 0 : Renderer.width($0) }
+        var excess = titles.map { noHeader ? 0 : $0.utf8.count - Renderer.width($0) }
         var plainNumbers = columns.map { $0.format == .plain }
         for part in parts {
             for index in columns.indices {
                 widths[index] = max(widths[index], part.columnWidths[index])
+                excess[index] = max(excess[index], part.columnExcess[index])
                 plainNumbers[index] = plainNumbers[index] && part.plainNumbers[index]
             }
         }
@@ -112,25 +115,23 @@ public struct Renderer {
             default: return plainNumbers[index] && !rows.isEmpty
             }
         }
-        let layout = LineLayout(widths: widths, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
+        let layout = LineLayout(widths: widths, excess: excess, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
         var output: [[UInt8]] = []
         if !noHeader {
-            var titles = ByteWriter(capacity: 256)
+            var header = ByteWriter(capacity: 256)
             var ends: [Int] = []
-            for column in columns {
-                titles.append(utf8: column.title.uppercased())
-                ends.append(titles.count)
+            for title in titles {
+                header.append(utf8: title)
+                ends.append(header.count)
             }
-            let text = titles.finish()
-            output.append(layout.lines(1, cellBytes: text.count, HeaderCells(text: text, ends: ends)))
+            let text = header.finish()
+            output.append(layout.lines(1, HeaderCells(text: text, ends: ends)))
         }
-        let cellBytes = parts.reduce(0) { $0 + $1.text.count }
         // The lines of each piece of the table, whichever pieces their cells were formatted in.
         output += Renderer.inParallel(pieces) { lines in
             FormattedCells.withSources(parts[...]) { sources in
                 (places ?? []).withUnsafeBufferPointer { places in
-                    layout.lines(lines.count, cellBytes: cellBytes,
-                                 TableCells(sources: sources, places: places, lines: lines, pieceShift: pieceRows.trailingZeroBitCount))
+                    layout.lines(lines.count, TableCells(sources: sources, places: places, lines: lines, pieceShift: pieceRows.trailingZeroBitCount))
                 }
             }
         }
@@ -305,18 +306,21 @@ private struct TableCells: LineCells {
 /// two spaces between columns, states in colour when asked.
 private struct LineLayout {
     let widths: [Int]
+    /// Per column, the most bytes a cell has beyond its width (UTF-8 past ASCII).
+    let excess: [Int]
     let numeric: [Bool]
     let states: [Bool]?
 
-    /// `count` lines of `cells`, written straight into one array. `cellBytes`: at most how many
-    /// bytes the cells of these lines hold.
+    /// `count` lines of `cells`, written straight into one array.
     @inline(__always)
-    func lines<Cells: LineCells>(_ count: Int, cellBytes: Int, _ cells: Cells) -> [UInt8] {
-        // Each cell adds at most its column's width in padding and a colour code; each line two
-        // spaces between columns and a newline. Sixteen bytes more: short runs are written as
-        // two eight-byte words, which may reach past their end (the next bytes overwrite them).
-        let perLine = widths.reduce(0, +) + 2 * widths.count + 1 + (states == nil ? 0 : 12 * widths.count)
-        return [UInt8](unsafeUninitializedCapacity: cellBytes + count * perLine + 16) { buffer, written in
+    func lines<Cells: LineCells>(_ count: Int, _ cells: Cells) -> [UInt8] {
+        // A padded cell takes its column's width, and the bytes its characters have beyond one
+        // each, plus a colour code; a line two spaces between columns and a newline. Sixteen
+        // bytes more: short runs are written as two eight-byte words, which may reach past their
+        // end (the next bytes overwrite them). No more than that: room never written still costs
+        // here when it shares a huge page with written memory.
+        let perLine = widths.reduce(0, +) + excess.reduce(0, +) + 2 * widths.count + 1 + (states == nil ? 0 : 12 * widths.count)
+        return [UInt8](unsafeUninitializedCapacity: count * perLine + 16) { buffer, written in
             var out = buffer.baseAddress!
             let last = widths.count - 1
             widths.withUnsafeBufferPointer { widths in
@@ -351,6 +355,7 @@ private struct LineLayout {
                 }
             }
             written = out - buffer.baseAddress!
+            assert(written <= count * perLine, "\(count) lines took \(written) bytes, more than the \(count * perLine) reckoned")
         }
     }
 
@@ -384,6 +389,8 @@ private struct FormattedCells {
     let cells: [Cell]
     /// Per column: the widest cell.
     let columnWidths: [Int]
+    /// Per column, the most bytes a cell has beyond its width.
+    let columnExcess: [Int]
     /// Per column: whether every value is a number (a plain column of numbers is right-aligned).
     let plainNumbers: [Bool]
     /// The row (of the rows formatted) of the first cells here.
@@ -446,6 +453,7 @@ private struct FormattedCells {
         let key: Int
         let format: ValueFormat
         var width = 0
+        var excess = 0
         /// Every value so far a number (see `plainNumbers`).
         var plainNumbers: Bool
     }
@@ -479,8 +487,10 @@ private struct FormattedCells {
                                 if states[column].plainNumbers, let value, !value.isNumber { states[column].plainNumbers = false }
                                 Humanize.appendCell(value, states[column].format, to: &text)
                             }
-                            let width = ascii || text.isShortASCII(from: start) ? text.count - start : Renderer.width(text.bytes(from: start))
+                            let length = text.count - start
+                            let width = ascii || text.isShortASCII(from: start) ? length : Renderer.width(text.bytes(from: start))
                             if width > states[column].width { states[column].width = width }
+                            if length - width > states[column].excess { states[column].excess = length - width }
                             cells[cell] = Cell(end: Int32(text.count), width: Int32(width))
                             cell += 1
                         }
@@ -491,6 +501,7 @@ private struct FormattedCells {
         }
         self.text = text.finish()
         columnWidths = states.map(\.width)
+        columnExcess = states.map(\.excess)
         plainNumbers = states.map(\.plainNumbers)
     }
 }
