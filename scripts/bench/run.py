@@ -146,7 +146,10 @@ def main():
         for suffix, key in (("", "gzip"), (", no compression", "no_compression")):
             c, p, x = (med(listing[k + suffix]) for k in ("curl", "proxmux", "proxmoxer"))
             results[f"listing_{key}"] = {"ms": {"curl": c, "proxmux": p, "proxmoxer": x},
-                                         "client_ratio": (p - c) / (x - c), "vs_curl": p / c}
+                                         "client_ratio": (p - c) / (x - c), "vs_curl": p / c,
+                                         # each run, in order: how the medians came about
+                                         "runs_ms": {k: [round(t, 1) for t in listing[k + suffix]]
+                                                     for k in ("curl", "proxmux", "proxmoxer")}}
 
         # 2a. one verb on one guest of the big cluster: any target is resolved through
         # /cluster/resources (10,000 rows), then the guest is read (status, config)
