@@ -306,6 +306,9 @@ final class CurlTransport: @unchecked Sendable {
                 return monitor.proceed(TransferProgress(sent: Int64(now), total: Int64(total))) ? 0 : 1
             }, Unmanaged.passUnretained(monitor).toOpaque())
         }
+        // A big answer is indexed on the spare thread while it arrives: started now, that thread is
+        // up and asleep by the time the first rows come (see `SpareThread.start`).
+        if indexing != nil, SpareThread.isUseful { SpareThread.shared.start() }
         errorBuffer[0] = 0
         pin.pointee.mismatch = 0
         pin.pointee.has_observed = 0
