@@ -117,7 +117,7 @@ final class CommandLineHygieneTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binary.path)
         process.arguments = ["-c", "ls /vms; echo never"]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment()) { $1 }
+        process.environment = RunnerEnvironment.withoutProxmux.merging(environment()) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

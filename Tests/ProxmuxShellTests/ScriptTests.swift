@@ -26,7 +26,7 @@ enum Binary {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: fixtures)
-        var env = ProcessInfo.processInfo.environment
+        var env = RunnerEnvironment.withoutProxmux
         env["NO_COLOR"] = "1"
         env.merge(environment) { $1 }
         process.environment = env

@@ -73,7 +73,8 @@ struct PromptTests {
 }
 
 /// The real binary in a tmux pane, driven with keys and read back from the screen — the way a
-/// person sees it. Each test has its own tmux server socket and HOME.
+/// person sees it. Each test has its own tmux server socket and HOME, and none of the runner's
+/// PROXMUX_ variables (see `RunnerEnvironment`).
 final class TmuxShell {
     let socket = "pmx-lang-test-\(UInt32.random(in: 0...UInt32.max))"
     let home: String
@@ -81,13 +82,13 @@ final class TmuxShell {
     /// - Parameter stdoutFile: a file in `home` that takes the binary's stdout instead of the pane.
     /// - Parameter waitForPrompt: false when the shell is expected not to get as far as a prompt.
     init(extraEnvironment: String = "NO_COLOR=1", editrc: String? = nil, stdoutFile: String? = nil,
-         waitForPrompt: Bool = true) throws {
+         waitForPrompt: Bool = true, width: Int = 120, height: Int = 30) throws {
         home = try TempDirectory.make()
         if let editrc { try TempDirectory.write(editrc, to: home + "/.editrc") }
         // -u NO_COLOR: the runner may export it; colour is decided by `extraEnvironment` alone.
         let command = "env -u NO_COLOR HOME=\(home) TERM=xterm-256color \(extraEnvironment) \(Binary.path) \(stdoutFile.map { "> \(home)/\($0)" } ?? ""); echo EXIT=$?; sleep 60"
         // The tmux server daemonises and keeps inherited descriptors: give it no pipes to hold.
-        try tmux(["new-session", "-d", "-x", "120", "-y", "30", command], capture: false)
+        try tmux(["new-session", "-d", "-x", String(width), "-y", String(height), command], capture: false)
         if waitForPrompt { try waitFor { $0.contains("pmx ") } }
     }
 
@@ -129,6 +130,21 @@ final class TmuxShell {
         }
         Issue.record("timed out waiting for \(what); screen:\n\(text)")
         return text
+    }
+
+    /// Polls the screen and what scrolled off it until `text` shows `count` times (30 s at most:
+    /// long flows on a busy test machine); returns that text. tmux drops trailing blanks, so
+    /// `text` should not end in one.
+    @discardableResult
+    func waitFor(_ text: String, count: Int) throws -> String {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var shown = ""
+        while ContinuousClock.now < deadline {
+            shown = try tmux(["capture-pane", "-p", "-J", "-S", "-200"])
+            if shown.components(separatedBy: text).count - 1 >= count { return shown }
+            usleep(100_000)
+        }
+        throw ShellError("never saw '\(text)' (×\(count)) on screen:\n\(shown)")
     }
 
     func waitForLine(_ line: String) throws {
@@ -290,7 +306,8 @@ struct TerminalTests {
 
 /// posix_spawn + waitpid, with an empty signal mask and default SIGINT in the child: the test
 /// runner's worker threads block most signals and a spawned tmux (and the shell inside it) would
-/// inherit that. Foundation's Process also never noticed tmux clients exiting here.
+/// inherit that. Foundation's Process also never noticed tmux clients exiting here. The child
+/// gets `RunnerEnvironment.withoutProxmux`.
 enum Spawn {
     static func run(_ path: String, _ arguments: [String], capture: Bool) throws -> String {
         var actions = posix_spawn_file_actions_t()
@@ -322,7 +339,9 @@ enum Spawn {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let variables = RunnerEnvironment.withoutProxmux.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { variables.forEach { free($0) } }
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, variables)
         if capture { close(fds[1]) }
         guard rc == 0 else {
             if capture { close(fds[0]) }
@@ -341,6 +360,7 @@ enum Spawn {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return String(decoding: output, as: UTF8.self)
     }
+
 }
 
 /// The terminal against a live (simulated) cluster: the real binary, the real client over HTTP

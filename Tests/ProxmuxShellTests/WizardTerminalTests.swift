@@ -1,119 +1,74 @@
 import Foundation
 import Testing
+@testable import ProxmuxShell
 
-/// The `create vm` wizard as a person uses it: the built `proxmux` binary in a tmux pane, talking to
-/// the built `pve-sim`; keys typed with `send-keys`, the screen read with `capture-pane`.
-/// Skipped (with the reason) when tmux or the built binaries are missing: `scripts/test.sh` builds them.
+/// The `create vm` wizard as a person uses it: the built `proxmux` binary in a tmux pane (a
+/// `TmuxShell`), talking to the built `pve-sim` over HTTP; keys typed with `send-keys`, the screen
+/// read with `capture-pane`. Skipped (with the reason) when tmux or the built binaries are missing:
+/// `scripts/test.sh` builds them.
 struct WizardTerminal {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let binDir = packageRoot.appendingPathComponent(".build/debug")
+    static let simulatorPath = URL(fileURLWithPath: Binary.path).deletingLastPathComponent().appendingPathComponent("pve-sim").path
     static var available: Bool {
-        FileManager.default.isExecutableFile(atPath: binDir.appendingPathComponent("proxmux").path)
-            && FileManager.default.isExecutableFile(atPath: binDir.appendingPathComponent("pve-sim").path)
-            && (try? run(["tmux", "-V"])) != nil
+        [Binary.path, simulatorPath, "/usr/bin/tmux"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    let session = "pmxwiz\(getpid())"
-    let work: URL
+    let work: String
     let simulator: Process
+    let shell: TmuxShell
 
     init() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("pmx-wizard-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let log = work.appendingPathComponent("sim.out")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        work = try TempDirectory.make()
+        let log = work + "/sim.out"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         simulator = Process()
-        simulator.executableURL = Self.binDir.appendingPathComponent("pve-sim")
+        simulator.executableURL = URL(fileURLWithPath: Self.simulatorPath)
         simulator.arguments = ["--port", "0", "--http", "--task-seconds", "1"]
-        simulator.standardOutput = try FileHandle(forWritingTo: log)
+        simulator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         simulator.standardError = FileHandle.nullDevice
         try simulator.run()
-        var url: String?
-        for _ in 0..<100 where url == nil {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on ") {
-                url = text[range.upperBound...].split(whereSeparator: \.isWhitespace).first.map(String.init)
-            } else {
-                usleep(100_000)
-            }
-        }
-        guard let url else {
-            simulator.terminate()
-            throw TerminalError("pve-sim did not start")
-        }
-        // The credentials come as shell assignments: token=... secret=...
-        let credentials = try Self.run([Self.binDir.appendingPathComponent("pve-sim").path, "--print-credentials"])
-        var values: [String: String] = [:]
-        for line in credentials.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
-        }
-        let rc = work.appendingPathComponent("proxmuxrc")
-        try "default-profile = sim\n\n[profile sim]\nurl = \(url)\ntoken = \(values["token"] ?? "")\nsecret = \(values["secret"] ?? "")\n"
-            .write(to: rc, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: rc.path)
-        let command = "cd \(work.path) && HOME=\(work.path) PROXMUX_CONFIG=\(rc.path) \(Self.binDir.appendingPathComponent("proxmux").path)"
-        // The tmux server started here keeps the descriptors it inherits: give it no pipe to hold open.
-        _ = try Self.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "60", command], output: false)
         do {
-            try waitFor(":/>")
+            var url: String?
+            for _ in 0..<100 where url == nil {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if let range = text.range(of: "listening on ") {
+                    url = text[range.upperBound...].split(whereSeparator: \.isWhitespace).first.map(String.init)
+                } else {
+                    usleep(100_000)
+                }
+            }
+            guard let url else { throw ShellError("pve-sim did not start") }
+            // The credentials come as shell assignments: token=... secret=...
+            var values: [String: String] = [:]
+            for line in try Spawn.run(Self.simulatorPath, ["--print-credentials"], capture: true).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+            }
+            let rc = work + "/proxmuxrc"
+            try TempDirectory.write("default-profile = sim\n\n[profile sim]\nurl = \(url)\ntoken = \(values["token"] ?? "")\nsecret = \(values["secret"] ?? "")\n", to: rc)
+            chmod(rc, 0o600)
+            shell = try TmuxShell(extraEnvironment: "NO_COLOR=1 PROXMUX_CONFIG=\(rc)", width: 200, height: 60)
         } catch {
-            stop()
+            simulator.terminate()
+            simulator.waitUntilExit()
+            TempDirectory.remove(work)
             throw error
         }
     }
 
     func stop() {
-        _ = try? Self.run(["tmux", "kill-session", "-t", session])
         simulator.terminate()
         simulator.waitUntilExit()
-        try? FileManager.default.removeItem(at: work)
+        TempDirectory.remove(work)
     }
 
-    /// Types text (literally) and optionally presses keys such as `Enter`, `Tab`, `C-c`.
+    /// Types text (literally) and then presses keys such as `Enter`, `Tab`, `C-c`.
     func type(_ text: String, _ keys: String...) throws {
-        if !text.isEmpty { _ = try Self.run(["tmux", "send-keys", "-t", session, "-l", text]) }
-        for key in keys { _ = try Self.run(["tmux", "send-keys", "-t", session, key]) }
+        if !text.isEmpty { try shell.type(text) }
+        for key in keys { try shell.send(key) }
     }
 
-    func screen() throws -> String { try Self.run(["tmux", "capture-pane", "-p", "-J", "-t", session, "-S", "-200"]) }
-
-    /// Waits until the screen contains `text` `count` times (re-read every 0.1 s, for at most 30 s).
-    /// tmux drops trailing blanks, so `text` should not end in one.
     @discardableResult
-    func waitFor(_ text: String, count: Int = 1) throws -> String {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let shown = try screen()
-            if shown.components(separatedBy: text).count - 1 >= count { return shown }
-            usleep(100_000)
-        }
-        throw TerminalError("never saw '\(text)' (×\(count)) on screen:\n\(try screen())")
-    }
-
-    /// Runs a program (through `/bin/sh`, each argument single-quoted) and returns its standard output.
-    /// popen rather than Foundation's Process: waiting on Process from a test thread stalled here.
-    @discardableResult
-    static func run(_ arguments: [String], output: Bool = true) throws -> String {
-        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let command = quoted + " 2>/dev/null" + (output ? "" : " >/dev/null")
-        guard let pipe = popen(command, "r") else { throw TerminalError("cannot run \(arguments.joined(separator: " "))") }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, pipe)
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        let status = pclose(pipe)
-        guard status == 0 else { throw TerminalError("\(arguments.joined(separator: " ")) failed (\(status))") }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-struct TerminalError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    func waitFor(_ text: String, count: Int = 1) throws -> String { try shell.waitFor(text, count: count) }
 }
 
 @Test(.enabled(if: WizardTerminal.available, "needs tmux and the built proxmux and pve-sim (scripts/test.sh builds them)"))
