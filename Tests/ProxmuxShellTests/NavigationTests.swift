@@ -29,7 +29,7 @@ import PVESchema
         ("cd /nodes/pve9", "no node 'pve9' (nodes: pve1, pve2)"),
         ("cd /nowhere", "no such place: /nowhere"),
         ("cd /nodes/pve1/bogus", "a node has: vms, cts"),
-        ("cd /storage/nope", "no storage 'nope'"),
+        ("cd /storage/nope", "no storage 'nope' (storages: local"),
         ("cd 999", "no guest with id 999"),
     ])
     func cdToAMissingPlaceFailsAndStays(_ line: String, _ fragment: String) throws {
@@ -38,6 +38,14 @@ import PVESchema
         let message = try #require(shell.failure(line))
         #expect(message.contains(fragment), "\(message)")
         #expect(shell.session.context.path == .node("pve1"))
+    }
+
+    /// `ls` of a storage that does not exist names the cluster's storages, as `cd` does.
+    @Test func listingAMissingStorageNamesTheStorages() throws {
+        let shell = Shell()
+        let listed = try #require(shell.failure("ls /storage/nope"))
+        #expect(listed.contains("no storage 'nope' (storages: local"), "\(listed)")
+        #expect(listed == shell.failure("cd /storage/nope"))
     }
 
     /// `ls` of a node that does not exist says so instead of printing an empty table.

@@ -83,9 +83,7 @@ enum NavigationCommands {
             return (.guest(node: guest.node, vmid: guest.vmid), guest.name.isEmpty ? nil : guest.name)
         case .storage(let id):
             let snapshot = try inv.api().clusterSnapshot(type: "storage")
-            guard snapshot.storageIDs.contains(id) else {
-                throw ShellError("no storage '\(id)' (storages: \(snapshot.storageIDs.joined(separator: ", ")))")
-            }
+            guard snapshot.storageIDs.contains(id) else { throw Listing.unknownStorage(id, snapshot) }
         case .pool(let id):
             let pools = (try inv.api().get("/pools").array ?? []).compactMap { $0["poolid"]?.string }
             guard pools.contains(id) else { throw ShellError("no pool '\(id)' (pools: \(pools.joined(separator: ", ")))") }

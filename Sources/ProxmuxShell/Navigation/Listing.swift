@@ -52,6 +52,11 @@ enum Listing {
         guard names.contains(node) else { throw ShellError("no node '\(node)' (nodes: \(names.joined(separator: ", ")))") }
     }
 
+    /// The error for a storage id the cluster does not have, naming those it has.
+    static func unknownStorage(_ id: String, _ snapshot: ClusterSnapshot) -> ShellError {
+        ShellError("no storage '\(id)' (storages: \(snapshot.storageIDs.joined(separator: ", ")))")
+    }
+
     static func nodes(_ api: APIBackend, long: Bool) throws -> Table {
         // The snapshot keeps nodes by name, whatever the server's order.
         let rows = try api.clusterSnapshot(type: "node").nodes.map(\.raw)
@@ -158,10 +163,11 @@ enum Listing {
         case .storages: return .table(try storages(api(), node: nil, long: long))
         case .storage(let id):
             // A node where the storage is available, the first by name (the snapshot's order).
-            let storages = try api().clusterSnapshot(type: "storage").storages
+            let snapshot = try api().clusterSnapshot(type: "storage")
+            let storages = snapshot.storages
             guard let row = storages.first(where: { $0.storage == id && $0.status == "available" })
                 ?? storages.first(where: { $0.storage == id }), let node = row.node else {
-                throw ShellError("no storage '\(id)'")
+                throw unknownStorage(id, snapshot)
             }
             return .table(Table(columns: [
                 .init("volid", "volume"), .init("content", "content"), .init("format", "format"), .init("size", "size", format: .bytes),
