@@ -48,6 +48,14 @@ import PVESchema
         #expect(listed == shell.failure("cd /storage/nope"))
     }
 
+    /// So does `ls` of a pool that does not exist (PVE answers it with a 500).
+    @Test func listingAMissingPoolNamesThePools() throws {
+        let shell = Shell()
+        let listed = try #require(shell.failure("ls /pools/nope"))
+        #expect(listed.hasPrefix("no pool 'nope' (pools: "), "\(listed)")
+        #expect(listed == shell.failure("cd /pools/nope"))
+    }
+
     /// `ls` of a node that does not exist says so instead of printing an empty table.
     @Test(arguments: ["ls /nodes/pve9", "ls /nodes/pve9/vms", "ls /nodes/pve9/cts", "ls /nodes/pve9/storage",
                       "ls /nodes/pve9/tasks", "ls /nodes/pve9/disks", "ls /nodes/pve9/network"])

@@ -85,8 +85,7 @@ enum NavigationCommands {
             let snapshot = try inv.api().clusterSnapshot(type: "storage")
             guard snapshot.storageIDs.contains(id) else { throw Listing.unknownStorage(id, snapshot) }
         case .pool(let id):
-            let pools = (try inv.api().get("/pools").array ?? []).compactMap { $0["poolid"]?.string }
-            guard pools.contains(id) else { throw ShellError("no pool '\(id)' (pools: \(pools.joined(separator: ", ")))") }
+            try Listing.requirePool(id, inv.api())
         default: break
         }
         return (path, nil)

@@ -52,6 +52,12 @@ enum Listing {
         guard names.contains(node) else { throw ShellError("no node '\(node)' (nodes: \(names.joined(separator: ", ")))") }
     }
 
+    /// Fails with the cluster's pool names unless `id` is one of them (one small request).
+    static func requirePool(_ id: String, _ api: APIBackend) throws {
+        let pools = (try api.get("/pools").array ?? []).compactMap { $0["poolid"]?.string }.sorted()
+        guard pools.contains(id) else { throw ShellError("no pool '\(id)' (pools: \(pools.joined(separator: ", ")))") }
+    }
+
     /// The error for a storage id the cluster does not have, naming those it has.
     static func unknownStorage(_ id: String, _ snapshot: ClusterSnapshot) -> ShellError {
         ShellError("no storage '\(id)' (storages: \(snapshot.storageIDs.joined(separator: ", ")))")
@@ -176,7 +182,15 @@ enum Listing {
         case .pools:
             return .table(Table(columns: [.init("poolid", "pool"), .init("comment", "comment")], rows: byKey("poolid", try api().get("/pools"))))
         case .pool(let id):
-            let pool = try api().get("/pools/\(id)")
+            let backend = try api()
+            let pool: JSON
+            do {
+                pool = try backend.get("/pools/\(id)")
+            } catch {
+                // PVE answers a missing pool with a 500; name the pools instead.
+                try requirePool(id, backend)
+                throw error
+            }
             return .table(Table(columns: [
                 .init("id", "id"), .init("type", "type"), .init("name", "name"), .init("node", "node"), .init("status", "status", format: .state),
             ], rows: byKey("id", pool["members"] ?? .null)))
