@@ -65,7 +65,8 @@ public struct Renderer {
         return out
     }
 
-    /// Aligned columns sized by their content; numbers right-aligned; two spaces between columns.
+    /// Aligned columns sized by their content; numbers right-aligned; two spaces between columns;
+    /// no blanks at the end of a line.
     public func text(_ table: Table) -> String { String(decoding: textBytes(table), as: UTF8.self) }
 
     /// `text(_:)` as UTF-8 bytes (what the console writes). Cells are formatted once into one
@@ -303,7 +304,7 @@ private struct TableCells: LineCells {
 }
 
 /// Where each column's cells go on a line: padded to the column's width, numbers right-aligned,
-/// two spaces between columns, states in colour when asked.
+/// two spaces between columns, states in colour when asked; a line ends with its last non-empty cell.
 private struct LineLayout {
     let widths: [Int]
     /// Per column, the most bytes a cell has beyond its width (UTF-8 past ASCII).
@@ -327,6 +328,9 @@ private struct LineLayout {
                 numeric.withUnsafeBufferPointer { numeric in
                     for line in 0..<count {
                         cells.prefetch(line)
+                        // Where the line's last non-empty cell ends: padding and separators after
+                        // it would only leave blanks at the end of the line.
+                        var contentEnd = out
                         for column in 0...last {
                             let (source, length, width) = cells.cell(line, column)
                             let bytes = UnsafeBufferPointer(start: source, count: length)
@@ -345,10 +349,12 @@ private struct LineLayout {
                             } else {
                                 out = LineLayout.copy(bytes, to: out)
                             }
+                            contentEnd = length > 0 ? out : contentEnd
                             if column != last {
                                 out = LineLayout.spaces(numeric[column] ? 2 : pad + 2, at: out)
                             }
                         }
+                        out = contentEnd
                         out.pointee = 0x0A
                         out += 1
                     }
