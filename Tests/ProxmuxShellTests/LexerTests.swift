@@ -27,6 +27,8 @@ struct LexerTests {
         ("a;;b", [["a"], ["b"]]),
         ("echo a#b # a comment; not a command", [["echo", "a#b"]]),
         ("# only a comment", []),
+        // Quoted, or inside a word, `|` and `>` are plain characters.
+        ("echo '|' \">\" a|b x>y", [["echo", "|", ">", "a|b", "x>y"]]),
         ("#!/usr/bin/env proxmux", []),
         ("", []),
         ("echo '' \"\"", [["echo", "", ""]]),
@@ -103,6 +105,9 @@ struct LexerTests {
         ("echo ${a b}", "bad variable reference", 6),
         ("echo x ${1x}", "bad variable name", 8),
         ("echo ${}", "bad variable name", 6),
+        ("ls /vms | grep web", "proxmux has no pipes: run it from your shell", 9),
+        ("show 100 -o json |jq", "proxmux has no pipes", 18),
+        ("ls /vms > out.txt", "proxmux has no redirections", 9),
     ]
 
     @Test(arguments: syntaxErrors)

@@ -7,6 +7,8 @@
 /// - a backslash at the end of a line joins the next line; a quote left open continues too;
 /// - `#` at the start of a word begins a comment to the end of the line (so a `#!` first line
 ///   is a comment);
+/// - `|` or `>` at the start of a word is an error: pipes and redirections belong to the calling
+///   shell (quote them to pass them on);
 /// - `$NAME`, `${NAME}`, `${NAME:-default}`, `$1`…`$n` (all digits: `$10` is argument ten),
 ///   `$#` (argument count), `$@` (all arguments); a `$` followed by anything else is literal.
 ///
@@ -83,6 +85,11 @@ struct Scanner {
                 advance()
             case "#" where wordStart == nil:
                 while let d = peek(), d != "\n" { advance() }
+            case "|" where wordStart == nil, ">" where wordStart == nil:
+                // A pipe or redirection is the calling shell's: said here, rather than handed to
+                // the command as a word it would call an unexpected argument.
+                let what = c == "|" ? "pipes" : "redirections"
+                throw SyntaxError("proxmux has no \(what): run it from your shell, as in proxmux -c 'ls /vms' \(c) ...", at: position)
             case "\\":
                 let at = position
                 let wordWasOpen = wordStart != nil
