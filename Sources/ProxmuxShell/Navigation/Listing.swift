@@ -37,11 +37,18 @@ enum Listing {
     /// A read below `/nodes/NODE`; when it fails, a node that does not exist is named as the reason
     /// (PVE itself answers with a hostname lookup error).
     static func readingNode(_ node: String, _ api: () throws -> APIBackend, _ read: (APIBackend) throws -> JSON) throws -> JSON {
+        try reading(api, explainedBy: { try requireNode(node, $0) }, read)
+    }
+
+    /// `read`; when it fails, `explain` runs first, to fail with the real reason (a node or pool
+    /// that does not exist), else the read's own error is thrown.
+    static func reading(_ api: () throws -> APIBackend, explainedBy explain: (APIBackend) throws -> Void,
+                        _ read: (APIBackend) throws -> JSON) throws -> JSON {
         let backend = try api()
         do {
             return try read(backend)
         } catch {
-            try requireNode(node, backend)
+            try explain(backend)
             throw error
         }
     }
@@ -182,15 +189,8 @@ enum Listing {
         case .pools:
             return .table(Table(columns: [.init("poolid", "pool"), .init("comment", "comment")], rows: byKey("poolid", try api().get("/pools"))))
         case .pool(let id):
-            let backend = try api()
-            let pool: JSON
-            do {
-                pool = try backend.get("/pools/\(id)")
-            } catch {
-                // PVE answers a missing pool with a 500; name the pools instead.
-                try requirePool(id, backend)
-                throw error
-            }
+            // PVE answers a missing pool with a 500: the pools are named instead.
+            let pool = try reading(api, explainedBy: { try requirePool(id, $0) }) { try $0.get("/pools/\(id)") }
             return .table(Table(columns: [
                 .init("id", "id"), .init("type", "type"), .init("name", "name"), .init("node", "node"), .init("status", "status", format: .state),
             ], rows: byKey("id", pool["members"] ?? .null)))
