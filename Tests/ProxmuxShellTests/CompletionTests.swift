@@ -26,6 +26,10 @@ import PVESchema
     @Test func liveGuestsFilteredByWhatTheVerbAccepts() {
         let shell = Shell()
         #expect(values(shell, ["start"], "web") == ["web02"], "start offers stopped guests only")
+        shell.cluster.guests.append(.init(vmid: 9000, name: "web-tmpl", kind: "qemu", node: "pve1", status: "stopped", template: true))
+        shell.session.cache.invalidate()
+        #expect(values(shell, ["start"], "web") == ["web02"], "a template is never offered to start")
+        #expect(values(shell, ["show"], "web") == ["web01", "web02", "web-tmpl"], "other verbs still offer it")
         #expect(values(shell, ["stop"], "web") == ["web01"])
         #expect(values(shell, ["show"], "10") == ["101", "102", "103"])
         #expect(values(shell, ["show"], "tag:w") == ["tag:web"])

@@ -25,6 +25,15 @@ import PVESchema
         #expect(shell.cluster.guests.filter { $0.node == "pve2" }.contains { $0.status == "running" })
     }
 
+    /// PVE refuses to start a template: the shell says so and sends nothing.
+    @Test func templatesAreSkippedWithoutARequest() throws {
+        let shell = Shell()
+        shell.cluster.guests.append(.init(vmid: 9000, name: "web-tmpl", kind: "qemu", node: "pve1", status: "stopped", template: true))
+        let out = try shell.run("start 9000")
+        #expect(out.contains("vm 9000 (web-tmpl) on pve1: a template, skipped"), "\(out)")
+        #expect(shell.cluster.count(.post, "/nodes/pve1/qemu/9000/status/start") == 0)
+    }
+
     @Test func aFailedSingleTaskIsTheCommandsError() throws {
         let shell = Shell()
         shell.cluster.failing = [102]

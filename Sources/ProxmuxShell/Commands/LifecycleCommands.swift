@@ -76,7 +76,10 @@ enum LifecycleCommands {
         var skipped: [String] = []
         var guests: [Guest] = []
         for guest in resolved {
-            if guest.kind == .container, !action.containers {
+            if guest.template {
+                // PVE refuses every lifecycle action on a template (it never runs).
+                skipped.append("\(guest.label): a template, skipped (templates do not run; clone one to use it)")
+            } else if guest.kind == .container, !action.containers {
                 skipped.append("\(guest.label): containers cannot \(action.verb)")
             } else if let needed = action.requires, guest.status != needed,
                       !(action.verb == "stop" && guest.status == "paused") {

@@ -124,20 +124,21 @@ struct Completer {
         // In a list (`101,web`) only the part after the last comma is completed.
         let (head, prefix) = Self.splitAfterLast(",", in: fullPrefix)
         guard let snapshot = snapshot() else { return [] }
-        func accepts(_ kind: GuestKind, status: String?) -> Bool {
+        func accepts(_ guest: Guest) -> Bool {
             switch filter {
             case .any: return true
-            case .running: return status == "running"
-            case .stopped: return status == "stopped"
-            case .vms: return kind == .vm
-            case .containers: return kind == .container
+            case .running: return guest.resource.status == "running"
+            // A template is stopped for good: PVE refuses to start one.
+            case .stopped: return guest.resource.status == "stopped" && !guest.template
+            case .vms: return guest.kind == .vm
+            case .containers: return guest.kind == .container
             }
         }
         func tagged(_ kind: String, _ values: [String]) -> [Completion] {
             let rest = String(prefix.dropFirst(kind.count))
             return values.filter { $0.hasPrefix(rest) }.map { Completion(head + kind + $0, detail: String(kind.dropLast())) }
         }
-        if prefix.hasPrefix("tag:") { return tagged("tag:", Array(Set(snapshot.guests.lazy.filter { accepts($0.kind, status: $0.resource.status) }.flatMap(\.tags))).sorted()) }
+        if prefix.hasPrefix("tag:") { return tagged("tag:", Array(Set(snapshot.guests.lazy.filter(accepts).flatMap(\.tags))).sorted()) }
         if prefix.hasPrefix("pool:") { return tagged("pool:", snapshot.pools.sorted()) }
         if prefix.hasPrefix("node:") { return tagged("node:", snapshot.nodeNames) }
         var out: [Completion] = []
@@ -161,7 +162,7 @@ struct Completer {
             for index in guests.indices {
                 let kind = guests[index].kind
                 if let kindOnly, kind != kindOnly { continue }
-                guard accepts(kind, status: guests[index].resource.status) else { continue }
+                guard accepts(guests[index]) else { continue }
                 let vmid = guests[index].vmid
                 if mayBeID {
                     let id = String(vmid)

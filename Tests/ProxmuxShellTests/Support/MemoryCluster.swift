@@ -17,6 +17,7 @@ final class MemoryCluster: APIBackend, @unchecked Sendable {
         var tags: String = ""
         var pool: String? = nil
         var config: [(String, JSON)] = []
+        var template = false
     }
     // Guarded by `lock`: bulk verbs call from several threads.
     private var lock = pthread_mutex_t()
@@ -88,6 +89,7 @@ final class MemoryCluster: APIBackend, @unchecked Sendable {
                     ("name", .string(g.name)), ("node", .string(g.node)), ("status", .string(g.status)), ("cpu", 0.125), ("mem", 1_073_741_824), ("maxmem", 2_147_483_648),
                     ("uptime", g.status == "running" ? 3600 : 0), ("tags", .string(g.tags))]
                 if let pool = g.pool { pairs.append(("pool", .string(pool))) }
+                pairs.append(("template", g.template ? 1 : 0))
                 return .object(pairs)
             }
         }
