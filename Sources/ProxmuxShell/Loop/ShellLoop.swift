@@ -1,3 +1,5 @@
+import PVESchema
+
 /// Exit statuses of the `proxmux` process (and of a sourced script).
 public enum ExitStatus {
     public static let success: Int32 = 0
@@ -156,7 +158,11 @@ public final class ShellLoop: ScriptRunner {
         let location = SourceLocation(source: source.name, line: line, column: command.position.column)
         session.interrupt.clear()
         reportedStatus = nil
-        defer { reportedStatus = nil }
+        defer {
+            reportedStatus = nil
+            // Nothing more for the second core until the next command (see `SpareThread.rest`).
+            SpareThread.shared.rest()
+        }
         do {
             try executor.execute(words: words.map(\.text), at: location)
             console.flush()
