@@ -183,6 +183,9 @@ final class Doorbell: Sendable {
     /// Has the waiter, spinning now or next, go to sleep at once.
     func hush() { hushed.store(true, ordering: .relaxed) }
 
+    /// Whether the waiter is asleep on the semaphore (tests).
+    var isAsleep: Bool { sleeping.load(ordering: .relaxed) }
+
     /// Waits until the count passes `seen`; returns the count.
     func wait(after seen: Int, spinning: Int = SpareThread.spinNanoseconds) -> Int {
         let deadline = Doorbell.now() + spinning

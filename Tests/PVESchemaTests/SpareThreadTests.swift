@@ -129,5 +129,57 @@ import Synchronization
         }
         #expect(ran.count.load(ordering: .relaxed) == 1000)
     }
-}
 
+    /// A hushed waiter stops spinning and sleeps until the next ring: over 300 ms of waiting with a
+    /// 10 s spin, it spends a fraction of that on its core. Without `hush` it would spin (and
+    /// yield) the whole time; the thread's own CPU clock tells the two apart.
+    @Test func aHushedWaiterSleepsInsteadOfSpinning() {
+        let bell = Doorbell()
+        let cpuMilliseconds = Atomic<Int>(-1)
+        let waiter = Thread {
+            var before = timespec(), after = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &before)
+            _ = bell.wait(after: 0, spinning: 10_000_000_000)
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &after)
+            cpuMilliseconds.store((after.tv_sec - before.tv_sec) * 1000 + (after.tv_nsec - before.tv_nsec) / 1_000_000,
+                                  ordering: .releasing)
+        }
+        usleep(20_000)
+        bell.hush()
+        usleep(300_000)
+        #expect(bell.isAsleep)
+        bell.ring()
+        waiter.join()
+        let spent = cpuMilliseconds.load(ordering: .acquiring)
+        #expect(spent >= 0 && spent < 150, "the waiter spent \(spent) ms of CPU in 320 ms of waiting")
+    }
+
+    /// A hush with nobody waiting is forgotten at the next ring: the next waiter spins as usual.
+    @Test func aRingClearsAnEarlierHush() {
+        let bell = Doorbell()
+        bell.hush()
+        bell.ring()
+        let waiter = Thread { _ = bell.wait(after: 1, spinning: 10_000_000_000) }
+        usleep(50_000)
+        #expect(!bell.isAsleep, "a stale hush put the waiter to sleep at once")
+        bell.ring()
+        waiter.join()
+    }
+
+    /// A plain pthread, for tests that read one thread's own clock or state.
+    final class Thread: @unchecked Sendable {
+        private var handle = pthread_t()
+        private let body: () -> Void
+
+        init(_ body: @escaping () -> Void) {
+            self.body = body
+            let box = Unmanaged.passRetained(self).toOpaque()
+            pthread_create(&handle, nil, { box in
+                Unmanaged<Thread>.fromOpaque(box!).takeRetainedValue().body()
+                return nil
+            }, box)
+        }
+
+        func join() { pthread_join(handle, nil) }
+    }
+}
