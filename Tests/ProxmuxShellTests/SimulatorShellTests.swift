@@ -37,6 +37,26 @@ import PVESim
         #expect(shell.failure("cd /nodes/pve7")?.contains("nodes: pve1, pve2, pve3") == true)
     }
 
+    /// PVE's 0/1 booleans read as yes/no in tables; JSON output keeps the server's numbers.
+    @Test func flagsReadAsYesOrNo() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let users = try shell.run("ls /access/users").split(separator: "\n").map(String.init)
+        #expect(users.first?.contains("ENABLED") == true)
+        let bob = users.first { $0.hasPrefix("bob@pve") } ?? ""
+        let alice = users.first { $0.hasPrefix("alice@pve") } ?? ""
+        #expect(bob.split(separator: " ").dropFirst().first == "no", "bob is disabled in the seed: \(bob)")
+        #expect(alice.split(separator: " ").dropFirst().first == "yes", "\(alice)")
+        let acl = try shell.run("ls /access/acl")
+        #expect(acl.contains("PROPAGATE") && acl.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("yes") || $0.hasSuffix("no") })
+        let json = try shell.run("ls /access/users -o json")
+        #expect(json.contains("\"enable\":0") && !json.contains("\"no\""))
+        let access = try shell.run("ls /access")
+        for line in access.split(separator: "\n").dropFirst() {
+            #expect(line.split(separator: " ", omittingEmptySubsequences: true).count > 1, "an entry of /access without a description: \(line)")
+        }
+    }
+
     @Test func targetsResolveAgainstTheSeed() throws {
         let shell = try SimulatedShell()
         defer { shell.stop() }

@@ -92,4 +92,6 @@ public enum ValueFormat: Sendable {
     case duration
     case timestamp
     case state
+    /// PVE's booleans (`0`/`1`, e.g. a user's `enable`) as `no`/`yes`.
+    case flag
 }

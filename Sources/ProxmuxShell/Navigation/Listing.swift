@@ -164,8 +164,8 @@ enum Listing {
                 ], rows: byKey("devpath", try readingNode(node, api) { try $0.get("/nodes/\(node)/disks/list") })))
             case .network:
                 return .table(Table(columns: [
-                    .init("iface", "iface"), .init("type", "type"), .init("active", "active"), .init("cidr", "cidr"),
-                    .init("gateway", "gateway"), .init("bridge_ports", "ports"), .init("autostart", "autostart"),
+                    .init("iface", "iface"), .init("type", "type"), .init("active", "active", format: .flag), .init("cidr", "cidr"),
+                    .init("gateway", "gateway"), .init("bridge_ports", "ports"), .init("autostart", "autostart", format: .flag),
                 ], rows: byKey("iface", try readingNode(node, api) { try $0.get("/nodes/\(node)/network") })))
             }
         case .guest(let node, let vmid):
@@ -196,20 +196,29 @@ enum Listing {
             ], rows: byKey("id", pool["members"] ?? .null)))
         case .tasks: return .table(tasks(try api().get("/cluster/tasks")))
         case .access:
-            return .table(names(VirtualPath.AccessSection.allCases.map { ($0.rawValue, "") }))
+            return .table(names(VirtualPath.AccessSection.allCases.map { ($0.rawValue, accessSectionHelp($0)) }))
         case .accessSection(let section):
             switch section {
             case .users:
-                return .table(Table(columns: [.init("userid", "user"), .init("enable", "enabled"), .init("expire", "expires", format: .timestamp), .init("firstname", "first"), .init("lastname", "last"), .init("email", "email")], rows: byKey("userid", try api().get("/access/users"))))
+                return .table(Table(columns: [.init("userid", "user"), .init("enable", "enabled", format: .flag), .init("expire", "expires", format: .timestamp), .init("firstname", "first"), .init("lastname", "last"), .init("email", "email")], rows: byKey("userid", try api().get("/access/users"))))
             case .groups:
                 return .table(Table(columns: [.init("groupid", "group"), .init("users", "users"), .init("comment", "comment")], rows: byKey("groupid", try api().get("/access/groups"))))
             case .roles:
-                var columns: [Table.Column] = [.init("roleid", "role"), .init("special", "builtin")]
+                var columns: [Table.Column] = [.init("roleid", "role"), .init("special", "builtin", format: .flag)]
                 if long { columns.append(.init("privs", "privileges")) }
                 return .table(Table(columns: columns, rows: byKey("roleid", try api().get("/access/roles"))))
             case .acl:
-                return .table(Table(columns: [.init("path", "path"), .init("type", "type"), .init("ugid", "user/group"), .init("roleid", "role"), .init("propagate", "propagate")], rows: byKey("path", try api().get("/access/acl"))))
+                return .table(Table(columns: [.init("path", "path"), .init("type", "type"), .init("ugid", "user/group"), .init("roleid", "role"), .init("propagate", "propagate", format: .flag)], rows: byKey("path", try api().get("/access/acl"))))
             }
+        }
+    }
+
+    static func accessSectionHelp(_ section: VirtualPath.AccessSection) -> String {
+        switch section {
+        case .users: return "users and their API tokens"
+        case .groups: return "user groups"
+        case .roles: return "roles and their privileges (ls -l)"
+        case .acl: return "who holds which role where"
         }
     }
 

@@ -54,6 +54,8 @@ public enum Humanize {
             if let v = value.int { appendDuration(v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .timestamp:
             out.append(utf8: value.int.map(timestamp) ?? value.string ?? "")
+        case .flag:
+            if let v = value.int { appendFlag(v, to: &out) } else { out.append(utf8: value.string ?? "") }
         }
     }
 
@@ -79,8 +81,13 @@ public enum Humanize {
         case (.integer(let v), .percent): appendPercent(fraction: Double(v), to: &out)
         case (.number(let v), .percent): appendPercent(fraction: v, to: &out)
         case (.integer(let v), .duration): appendDuration(v, to: &out)
+        case (.integer(let v), .flag): appendFlag(v, to: &out)
         default: appendCell(rows.value(row, key: key), format, to: &out)
         }
+    }
+
+    static func appendFlag<Sink: ByteSink & ~Copyable>(_ value: Int64, to out: inout Sink) {
+        out.append(utf8: value == 0 ? "no" : "yes")
     }
 
     /// The binary prefixes after "B": read as bytes, not from an array of arrays, whose shared
