@@ -79,6 +79,13 @@ import PVESchema
         #expect(out.contains("dry run: POST /nodes/pve1/lxc/200/status/stop"))
         #expect(shell.cluster.mutatingRequests == 0)
         #expect(shell.cluster.status(of: 101) == "running")
+        // Each guest's summary says nothing was sent, for one guest as for several.
+        #expect(out.contains("vm 101 (web01) on pve1: stop not sent (dry run)") && !out.contains("requested"))
+        try shell.run("set dryrun on")
+        let one = try shell.run("start 102")
+        try shell.run("set dryrun off")
+        #expect(one.contains(": start not sent (dry run)") && one.contains("dry run: POST ") && !one.contains("requested"))
+        #expect(shell.cluster.mutatingRequests == 0)
         let raw = try shell.run("api create /access/users userid=bob@pve password=hunter2 --dry-run")
         #expect(raw.contains("dry run: POST /access/users userid=bob@pve password=<redacted>"))
         #expect(!raw.contains("hunter2"))

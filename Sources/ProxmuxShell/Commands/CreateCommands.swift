@@ -42,8 +42,8 @@ public enum CreateCommands {
         let response = try apiCall("creating VM \(vmid)") { try env.client.request(.post, request.path, request.params) }
         env.invalidateCache()
         if outcome.prompted { env.note("same as: \(equivalent)") }
-        // `--dry-run` on the command line as well as the session setting: the request was recorded, not sent.
-        let dryRun = env.settings.dryRun || inv.isDryRun
+        // `--dry-run` on the command line or the session setting: the request was recorded, not sent.
+        let dryRun = inv.isDryRun
         guard !dryRun, let upid = response.string, UPID(upid) != nil else {
             return .message(dryRun ? "dry run: nothing was created" : "\(label): requested")
         }

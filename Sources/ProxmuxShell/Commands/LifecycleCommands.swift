@@ -101,7 +101,7 @@ enum LifecycleCommands {
         var params: [(String, String)] = []
         if let timeout = inv.flag("timeout") { params.append(("timeout", timeout)) }
         if inv.has("force-stop") { params.append(("forceStop", "1")) }
-        let wait = !inv.noWait
+        let wait = !inv.noWait, dryRun = inv.isDryRun
         let requestParams = params
 
         for guest in guests { inv.note("\(action.gerund) \(guest.label)") }
@@ -111,7 +111,7 @@ enum LifecycleCommands {
         if guests.count == 1 { return try runOne(action, guests[0], params: params, inv: inv, api: api) }
 
         let outcomes = try runConcurrently(guests, workers: max(1, inv.session.settings.bulkWorkers), api: api) { guest, worker in
-            perform(action, guest, params: requestParams, wait: wait, api: worker)
+            perform(action, guest, params: requestParams, wait: wait, dryRun: dryRun, api: worker)
         }
         for outcome in outcomes {
             inv.note(outcome.line)
@@ -136,7 +136,7 @@ enum LifecycleCommands {
             throw ShellError("\(guest.label): \(action.verb) failed: \(error)")
         }
         guard let upid = result.string, !upid.isEmpty else {
-            inv.note("\(guest.label): \(action.verb) requested")
+            inv.note(withoutTask(action, guest, dryRun: inv.isDryRun))
             return .nothing
         }
         let watcher = try TaskEnvironment(inv).watcher()
@@ -155,13 +155,13 @@ enum LifecycleCommands {
     }
 
     /// Sends the action for one guest of a bulk run and (unless told not to) waits quietly for its task.
-    static func perform(_ action: Action, _ guest: Guest, params: [(String, String)], wait: Bool, api: APIBackend) -> Outcome {
+    static func perform(_ action: Action, _ guest: Guest, params: [(String, String)], wait: Bool, dryRun: Bool,
+                        api: APIBackend) -> Outcome {
         let label = "\(action.verb) \(guest.label)"
         do {
             let result = try api.request(.post, guest.apiPath + "/status/" + action.verb, params)
             guard let upid = result.string, !upid.isEmpty else {
-                // Dry run (or an API without a task): nothing to wait for.
-                return Outcome(line: "\(guest.label): \(action.verb) requested", failed: false)
+                return Outcome(line: withoutTask(action, guest, dryRun: dryRun), failed: false)
             }
             guard wait else { return Outcome(line: "\(guest.label): task \(upid)", failed: false, label: label, backgroundTask: upid) }
             let status = try api.waitForTask(upid)
@@ -172,6 +172,13 @@ enum LifecycleCommands {
         } catch {
             return Outcome(line: "\(guest.label): \(action.verb) failed: \(error)", failed: true)
         }
+    }
+
+    /// The summary line when the answer names no task to follow: under `--dry-run` nothing was
+    /// sent (the request is printed after the command); otherwise the server took the action
+    /// without one.
+    static func withoutTask(_ action: Action, _ guest: Guest, dryRun: Bool) -> String {
+        "\(guest.label): \(action.verb) " + (dryRun ? "not sent (dry run)" : "requested")
     }
 
     /// Runs `body` for each guest on at most `workers` threads, each with its own connection; results in input order.
