@@ -61,16 +61,16 @@ enum OverviewCommands {
             let context = inv.session.context
             if let name = inv.arguments.first {
                 let snapshot = try api.clusterSnapshot()
-                if snapshot.nodeNames.contains(name) { return try showNode(name, api) }
+                if snapshot.nodeNames.contains(name) { return try showNode(name, api, snapshot: snapshot, inv: inv) }
                 if snapshot.storageIDs.contains(name), !snapshot.guests.contains(where: { $0.name == name }) {
-                    return try showStorage(name, api, snapshot: snapshot)
+                    return try showStorage(name, api, snapshot: snapshot, inv: inv)
                 }
                 return try showGuest(try TargetResolver(guests: snapshot.guests).resolveOne(name), api, inv: inv)
             }
             switch context.path {
             case .guest: return try showGuest(try inv.resolveGuest(nil), api, inv: inv)
-            case .node(let node), .nodeSection(let node, _): return try showNode(node, api)
-            case .storage(let id): return try showStorage(id, api, snapshot: try api.clusterSnapshot(type: "storage"))
+            case .node(let node), .nodeSection(let node, _): return try showNode(node, api, snapshot: try api.clusterSnapshot(), inv: inv)
+            case .storage(let id): return try showStorage(id, api, snapshot: try api.clusterSnapshot(type: "storage"), inv: inv)
             default: throw ShellError("show: what? give a guest, node or storage, or cd into one")
             }
         })
@@ -136,19 +136,70 @@ enum OverviewCommands {
         return out.isEmpty ? nil : .object(out)
     }
 
-    static func showNode(_ node: String, _ api: APIBackend) throws -> CommandOutput {
+    /// A node: under `-o json|yaml` its status as PVE gives it (and its name); as text, what an
+    /// admin reads first (state, load, memory, disk, guests, versions) in humanised units.
+    static func showNode(_ node: String, _ api: APIBackend, snapshot: ClusterSnapshot, inv: Invocation) throws -> CommandOutput {
         let status = try api.get("/nodes/\(node)/status")
-        return .record(KeyOrder.sorted(status).setting("node", to: .string(node)))
+        guard inv.outputFormat == .text else { return .record(KeyOrder.sorted(status).setting("node", to: .string(node))) }
+        var pairs: [(String, JSON)] = [("node", .string(node))]
+        if let state = snapshot.nodes.first(where: { $0.node == node })?.status { pairs.append(("status", .string(state))) }
+        if let uptime = status["uptime"]?.int { pairs.append(("uptime", .string(Humanize.duration(uptime)))) }
+        let info = status["cpuinfo"]
+        if let cpu = status["cpu"]?.double {
+            let cpus = info?["cpus"]?.int.map { " of \($0) CPUs" } ?? ""
+            pairs.append(("cpu", .string(Humanize.percent(fraction: cpu) + cpus)))
+        }
+        if let model = info?["model"]?.string {
+            let layout = [info?["sockets"]?.int.map { "\($0) socket" + ($0 == 1 ? "" : "s") },
+                          info?["cores"]?.int.map { "\($0) cores" }].compactMap { $0 }
+            pairs.append(("cpu model", .string(model + (layout.isEmpty ? "" : " (" + layout.joined(separator: ", ") + ")"))))
+        }
+        if let load = status["loadavg"]?.array?.compactMap({ $0.string ?? $0.double.map { String($0) } }), !load.isEmpty {
+            pairs.append(("load average", .string(load.joined(separator: ", "))))
+        }
+        if let wait = status["wait"]?.double { pairs.append(("io wait", .string(Humanize.percent(fraction: wait)))) }
+        for (key, label) in [("memory", "memory"), ("swap", "swap"), ("rootfs", "root disk")] {
+            if let used = status[key]?["used"]?.double, let total = status[key]?["total"]?.double {
+                pairs.append((label, .string(usage(used, of: total))))
+            }
+        }
+        let guests = snapshot.guests.filter { $0.node == node }
+        let running = guests.filter { $0.status == "running" }.count
+        pairs.append(("guests", .string("\(guests.count) (\(running) running)")))
+        if let version = status["pveversion"]?.string { pairs.append(("version", .string(version))) }
+        if let kernel = status["current-kernel"]?["release"]?.string ?? status["kversion"]?.string { pairs.append(("kernel", .string(kernel))) }
+        if let boot = status["boot-info"], let mode = boot["mode"]?.string {
+            let secure = boot["secureboot"]?.int.map { $0 == 0 ? " (secure boot off)" : " (secure boot on)" } ?? ""
+            pairs.append(("boot", .string(mode + secure)))
+        }
+        return .record(.object(pairs))
     }
 
-    static func showStorage(_ id: String, _ api: APIBackend, snapshot: ClusterSnapshot) throws -> CommandOutput {
+    /// A storage: its configuration, then per node where it is available its state and usage
+    /// (humanised as text; PVE's numbers under `-o json|yaml`).
+    static func showStorage(_ id: String, _ api: APIBackend, snapshot: ClusterSnapshot, inv: Invocation) throws -> CommandOutput {
         let config = try api.get("/storage/\(id)")
-        let perNode = snapshot.storages.filter { $0.storage == id }.map { storage in
+        let text = inv.outputFormat == .text
+        let rows = snapshot.storages.filter { $0.storage == id }
+        if text {
+            let perNode = rows.map { storage -> (String, JSON) in
+                var line = storage.status ?? "unknown"
+                if let used = storage.disk, let total = storage.maxdisk, total > 0 { line += ", " + usage(Double(used), of: Double(total)) }
+                return (storage.node ?? "?", .string(line))
+            }
+            return .record(KeyOrder.sorted(config).setting("nodes", to: .object(perNode)))
+        }
+        let perNode = rows.map { storage in
             JSON.object([
                 ("node", storage.raw["node"] ?? .null), ("status", storage.raw["status"] ?? .null),
                 ("used", storage.raw["disk"] ?? .null), ("total", storage.raw["maxdisk"] ?? .null),
             ])
         }
         return .record(KeyOrder.sorted(config).setting("nodes", to: .array(perNode)))
+    }
+
+    /// `8.1 GiB of 64.0 GiB (12.6%)`.
+    static func usage(_ used: Double, of total: Double) -> String {
+        "\(Humanize.bytes(used)) of \(Humanize.bytes(total))" + (total > 0 ? " (\(Humanize.percent(fraction: used / total)))" : "")
     }
 }
