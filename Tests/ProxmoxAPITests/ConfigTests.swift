@@ -88,6 +88,19 @@ struct ConfigTests {
         #expect(profile.otpProvider?.oneTimePassword(for: "x") == "123456")
     }
 
+    /// The environment a profile is resolved from keeps `HOME` and the `PROXMUX_` and
+    /// `PROXMOX_VE_` variables, values whole (an `=` inside a value stays), and nothing else.
+    @Test func theProcessEnvironmentKeepsWhatProfilesRead() {
+        let given = ["PATH=/usr/bin", "PROXMUX_URL=https://pve:8006", "PROXMUX_SECRET=a=b c", "PROXMOX_VE_INSECURE=",
+                     "HOME=/home/ops", "HOMEDIR=/x", "PROXMUXURL=nope", "LANG=C.UTF-8"]
+        var entries: [UnsafeMutablePointer<CChar>?] = given.map { strdup($0) } + [nil]
+        defer { entries.forEach { free($0) } }
+        let environment = entries.withUnsafeMutableBufferPointer { ProfileResolver.environment(from: $0.baseAddress!) }
+        #expect(environment == ["PROXMUX_URL": "https://pve:8006", "PROXMUX_SECRET": "a=b c", "PROXMOX_VE_INSECURE": "",
+                                "HOME": "/home/ops"])
+        #expect(ProfileResolver.currentEnvironment()["PATH"] == nil)
+    }
+
     @Test func terraformNamesWithoutAFile() throws {
         let env = ["PROXMOX_VE_ENDPOINT": "https://pve.example:8006/", "PROXMOX_VE_API_TOKEN": "terraform@pve!provider=abc-123=x",
                    "PROXMOX_VE_INSECURE": "true"]

@@ -169,16 +169,21 @@ public enum ProfileResolver {
         return home + path.dropFirst()
     }
 
-    /// The process environment as a dictionary.
-    public static func currentEnvironment() -> [String: String] {
+    /// The variables of the process environment that a profile is resolved from: `HOME` and
+    /// those starting `PROXMUX_` or `PROXMOX_VE_`. Only those are made into strings: the whole
+    /// environment of a benchmark runner (~40 variables) took ~0.2 ms of every start.
+    public static func currentEnvironment() -> [String: String] { environment(from: environ) }
+
+    /// `currentEnvironment` from a null-terminated list of `NAME=value` strings.
+    static func environment(from entries: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> [String: String] {
         var result: [String: String] = [:]
-        var pointer = environ
+        var pointer = entries
         while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
             pointer += 1
+            guard strncmp(entry, "PROXMUX_", 8) == 0 || strncmp(entry, "PROXMOX_VE_", 11) == 0 || strncmp(entry, "HOME=", 5) == 0,
+                  let equals = strchr(entry, Int32(UInt8(ascii: "="))) else { continue }
+            let name = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: equals - entry)
+            result[String(decoding: name, as: UTF8.self)] = String(cString: equals + 1)
         }
         return result
     }
