@@ -38,6 +38,28 @@ import PVESchema
         #expect(detail == "vm 103 running on pve2")
     }
 
+    /// `show` takes a guest, a node or a storage: TAB offers all three.
+    @Test func showOffersGuestsNodesAndStorages() {
+        let shell = Shell()
+        #expect(values(shell, ["show"], "pve") == ["pve1", "pve2"])
+        #expect(values(shell, ["show"], "loc") == ["local"])
+        #expect(values(shell, ["show"], "p").contains("proxy") && values(shell, ["show"], "p").contains("pve1"))
+        let detail = shell.dispatcher.complete(CompletionRequest(words: ["show"], prefix: "loc")).first?.detail
+        #expect(detail == "dir")
+    }
+
+    /// `set` offers its settings and the session's variables, then a setting's own values.
+    @Test func setOffersSettingsVariablesAndTheirValues() throws {
+        let shell = Shell()
+        try shell.run("set dbvm 103")
+        #expect(values(shell, ["set"], "d") == ["dryrun", "debug", "dbvm"])
+        #expect(values(shell, ["set", "output"], "") == ["text", "json", "yaml"])
+        #expect(values(shell, ["set", "errexit"], "o") == ["on", "off"])
+        #expect(values(shell, ["set", "dbvm"], "").isEmpty, "a variable's value is free text")
+        #expect(values(shell, ["unset"], "") == ["dbvm"], "unset offers variables only")
+        #expect(!shell.session.isConnected, "settings need no connection")
+    }
+
     @Test func pathsForCdAndLs() throws {
         let shell = Shell()
         #expect(values(shell, ["cd"], "no") == ["nodes/"])

@@ -159,6 +159,12 @@ public enum CompletionSource: Sendable, Equatable {
     case upids
     case files
     case variables
+    /// The names of the shell's settings (`errexit`, `output`...).
+    case settings
+    /// The values the setting named by the previous argument takes (`on`/`off`, output formats).
+    case settingValues
+    /// Every candidate of each source, in order (`show` takes a guest, a node or a storage).
+    case anyOf([CompletionSource])
 }
 
 public enum GuestFilter: Sendable, Equatable {

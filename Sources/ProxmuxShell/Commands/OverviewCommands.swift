@@ -54,7 +54,7 @@ enum OverviewCommands {
         name: "show", aliases: ["info"], group: .overview,
         abstract: "Details of a guest, node or storage: status, config, disks, network, guest agent IPs",
         examples: ["show 101", "show web01 -o yaml", "show pve1", "show local-lvm", "show"],
-        arguments: [ArgumentSpec("TARGET", help: "guest (id or name), node or storage; default: the current place", completion: .guests(.any), optional: true)],
+        arguments: [ArgumentSpec("TARGET", help: "guest (id or name), node or storage; default: the current place", completion: .anyOf([.guests(.any), .nodes, .storages(content: nil)]), optional: true)],
         needs: .nothing,
         run: { inv in
             let api = try inv.api()

@@ -14,8 +14,9 @@ extension CommandSpec {
                 """,
             examples: ["set vm 101", "set errexit off", "set output json", "set"],
             arguments: [
-                ArgumentSpec("name", help: "variable or setting name", completion: .variables, optional: true),
-                ArgumentSpec("value", help: "the new value", completion: .freeText("any text; quote it if it has blanks"), optional: true),
+                ArgumentSpec("name", help: "variable or setting name", completion: .anyOf([.settings, .variables]), optional: true),
+                ArgumentSpec("value", help: "the new value (a setting's values are offered; a variable's are any text, quoted if it has blanks)",
+                             completion: .settingValues, optional: true),
             ],
             run: { try ScriptingVerbs.set($0) }
         ),
@@ -144,6 +145,15 @@ enum ScriptingVerbs {
             && name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
         guard valid else {
             throw ShellError("set: '\(name)' is not a variable name; use letters, digits and _, not starting with a digit")
+        }
+    }
+
+    /// The values a setting takes, nil for a name that is not a setting.
+    static func settingChoices(_ name: String) -> [String]? {
+        switch name {
+        case "errexit", "dryrun", "noheader", "debug": return ["on", "off"]
+        case "output": return ShellSettings.OutputFormat.allCases.map(\.rawValue)
+        default: return nil
         }
     }
 

@@ -89,6 +89,11 @@ struct Completer {
         case .values(let list): return list.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
         case .verbs: return verbs(prefix)
         case .variables: return session.variables.keys.sorted().filter { $0.hasPrefix(prefix) }.map { Completion($0) }
+        case .settings: return ScriptingVerbs.settingNames.filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "setting") }
+        case .settingValues:
+            guard let name = positionals.first, let choices = ScriptingVerbs.settingChoices(name) else { return [] }
+            return choices.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
+        case .anyOf(let sources): return sources.flatMap { values(for: $0, prefix: prefix, positionals: positionals) }
         case .paths: return paths(prefix)
         case .guests(let filter): return guests(prefix, filter: filter)
         case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
