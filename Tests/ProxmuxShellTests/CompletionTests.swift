@@ -60,6 +60,22 @@ import PVESchema
         #expect(!shell.session.isConnected, "settings need no connection")
     }
 
+    /// `source` completes file paths: entries of the typed directory, directories with a `/` and
+    /// no space after them, dot files only when the name typed starts with a dot.
+    @Test func sourceCompletesFilePaths() throws {
+        let shell = Shell()
+        var template = Array("/tmp/pmx-complete-XXXXXX".utf8CString)
+        let directory = String(cString: mkdtemp(&template)!)
+        defer { _ = system("rm -rf '\(directory)'") }
+        for file in ["deploy.pmx", "daily.pmx", ".hidden.pmx"] { #expect(creat(directory + "/" + file, 0o644) >= 0) }
+        #expect(mkdir(directory + "/drafts", 0o755) == 0)
+        #expect(values(shell, ["source"], directory + "/d") == [directory + "/daily.pmx", directory + "/deploy.pmx", directory + "/drafts/"])
+        let drafts = shell.dispatcher.complete(CompletionRequest(words: ["source"], prefix: directory + "/dr"))
+        #expect(drafts.map(\.appendSpace) == [false])
+        #expect(values(shell, ["source"], directory + "/.") == [directory + "/.hidden.pmx"])
+        #expect(values(shell, ["source"], directory + "/nope/x").isEmpty)
+    }
+
     @Test func pathsForCdAndLs() throws {
         let shell = Shell()
         #expect(values(shell, ["cd"], "no") == ["nodes/"])

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ProxmoxAPI
 import PVESchema
 
@@ -85,7 +88,8 @@ struct Completer {
 
     func values(for source: CompletionSource, prefix: String, positionals: [String]) -> [Completion] {
         switch source {
-        case .none, .freeText, .files: return []
+        case .none, .freeText: return []
+        case .files: return files(prefix)
         case .values(let list): return list.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
         case .verbs: return verbs(prefix)
         case .variables: return session.variables.keys.sorted().filter { $0.hasPrefix(prefix) }.map { Completion($0) }
@@ -119,6 +123,28 @@ struct Completer {
             }
             return list.filter { $0.value.hasPrefix(prefix) }
         }
+    }
+
+    /// The entries of the directory a typed path is in whose names start with its last part:
+    /// directories end in `/` and take no space after them; dot files only when asked for.
+    private func files(_ prefix: String) -> [Completion] {
+        let slash = prefix.lastIndex(of: "/")
+        let directory = slash.map { String(prefix[...$0]) } ?? ""
+        let partial = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        guard let stream = opendir(directory.isEmpty ? "." : directory) else { return [] }
+        defer { closedir(stream) }
+        var out: [Completion] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            guard name != ".", name != "..", name.hasPrefix(partial), !name.hasPrefix(".") || partial.hasPrefix(".") else { continue }
+            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_LNK) || entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                var info = stat()
+                isDirectory = stat((directory.isEmpty ? "." : directory) + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+            }
+            out.append(isDirectory ? Completion(directory + name + "/", appendSpace: false) : Completion(directory + name))
+        }
+        return out.sorted { $0.value < $1.value }
     }
 
     /// How many candidates get a detail: more than a TAB listing ever shows.
