@@ -20,6 +20,9 @@ import PVESchema
         #expect(values(shell, ["ls"], "--no") == ["--noheader"])
         #expect(values(shell, ["ls", "-o"], "y") == ["yaml"])
         #expect(values(shell, ["help"], "shu") == ["shutdown"])
+        #expect(values(shell, ["help", "api"], "") == ["get", "set", "create", "delete"])
+        #expect(values(shell, ["help", "create"], "") == ["vm"])
+        #expect(values(shell, ["help", "stop"], "").isEmpty)
         #expect(!shell.session.isConnected, "verbs and flags need no connection")
     }
 

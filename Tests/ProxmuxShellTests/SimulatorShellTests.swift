@@ -199,6 +199,14 @@ import PVESim
         #expect(shell.complete(["cd"], "pve") == ["pve1", "pve2", "pve3"])
         try shell.run("cd 102")
         #expect(shell.complete(["show"], "") .contains("db01"))
+        // ISOs of the node typed with --node; with no node known, those of the shared storages.
+        try shell.run("cd /")
+        let onPve2 = shell.complete(["create", "vm", "--node", "pve2", "--iso"], "")
+        #expect(onPve2.contains("local:iso/debian-12.8.0-amd64-netinst.iso") && onPve2.contains("nas:iso/virtio-win-0.1.266.iso"))
+        #expect(shell.complete(["create", "vm", "--node=pve2", "--iso"], "local:") == ["local:iso/debian-12.8.0-amd64-netinst.iso"])
+        let anywhere = shell.complete(["create", "vm", "--iso"], "")
+        #expect(anywhere.contains("nas:iso/virtio-win-0.1.266.iso") && !anywhere.contains { $0.hasPrefix("local:") })
+        #expect(shell.complete(["create", "vm", "--node", "pve1", "--bridge"], "vmbr") == ["vmbr0", "vmbr1"])
     }
 
     @Test func badInputChangesNothing() throws {

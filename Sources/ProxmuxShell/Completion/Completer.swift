@@ -21,21 +21,28 @@ struct Completer {
 
         // Walk the words after the verb like the parser does, tolerating mistakes.
         let allFlags = spec.flags + GlobalFlags.all
-        var positionals: [String] = []
+        var typed = TypedWords()
         var pendingFlag: FlagSpec?
         var onlyPositionals = false
         for word in request.words[consumed...] {
-            if pendingFlag != nil { pendingFlag = nil; continue }
-            if onlyPositionals || !CommandParser.looksLikeFlag(word) { positionals.append(word); continue }
+            if let flag = pendingFlag {
+                typed.flags[flag.name] = word
+                pendingFlag = nil
+                continue
+            }
+            if onlyPositionals || !CommandParser.looksLikeFlag(word) { typed.positionals.append(word); continue }
             if word == "--" { onlyPositionals = true; continue }
-            if word.contains("=") { continue }
+            if let equals = word.firstIndex(of: "=") {
+                if word.hasPrefix("--") { typed.flags[String(word[word.index(word.startIndex, offsetBy: 2)..<equals])] = String(word[word.index(after: equals)...]) }
+                continue
+            }
             let found = word.hasPrefix("--")
                 ? allFlags.first { $0.name == word.dropFirst(2) }
                 : allFlags.first { $0.short == word.dropFirst().first && word.count == 2 }
             if let found, found.kind != .bool { pendingFlag = found }
         }
         if let flag = pendingFlag {
-            return values(for: flag.completion, prefix: prefix, positionals: positionals)
+            return values(for: flag.completion, prefix: prefix, typed: typed)
         }
         if !onlyPositionals, prefix.hasPrefix("-") {
             // `-o` style when the user typed one dash and a letter; long names otherwise.
@@ -45,10 +52,10 @@ struct Completer {
             return allFlags.filter { ("--" + $0.name).hasPrefix(prefix) }.map { Completion("--" + $0.name, detail: $0.help) }
         }
         let args = spec.arguments
-        let index = positionals.count
+        let index = typed.positionals.count
         let argument: ArgumentSpec?
         if index < args.count { argument = args[index] } else if let last = args.last, last.variadic { argument = last } else { argument = nil }
-        if let argument { result += values(for: argument.completion, prefix: prefix, positionals: positionals) }
+        if let argument { result += values(for: argument.completion, prefix: prefix, typed: typed) }
         return result
     }
 
@@ -86,18 +93,27 @@ struct Completer {
         session.cache.current(using: { try session.api() })
     }
 
-    func values(for source: CompletionSource, prefix: String, positionals: [String]) -> [Completion] {
+    /// What the words before the one being completed gave: positionals, and flag values
+    /// (`create vm --node pve2 --iso <TAB>` offers pve2's ISOs).
+    struct TypedWords {
+        var positionals: [String] = []
+        var flags: [String: String] = [:]
+    }
+
+    func values(for source: CompletionSource, prefix: String, typed: TypedWords) -> [Completion] {
         switch source {
         case .none, .freeText: return []
         case .files: return files(prefix)
         case .values(let list): return list.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
-        case .verbs: return verbs(prefix)
+        case .verbs:
+            // After `help api`, the words that can follow it (`get`, `set`...), not every verb again.
+            return typed.positionals.isEmpty ? verbs(prefix) : subVerbs(of: typed.positionals.joined(separator: " "), prefix)
         case .variables: return session.variables.keys.sorted().filter { $0.hasPrefix(prefix) }.map { Completion($0) }
         case .settings: return ScriptingVerbs.settingNames.filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "setting") }
         case .settingValues:
-            guard let name = positionals.first, let choices = ScriptingVerbs.settingChoices(name) else { return [] }
+            guard let name = typed.positionals.first, let choices = ScriptingVerbs.settingChoices(name) else { return [] }
             return choices.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
-        case .anyOf(let sources): return sources.flatMap { values(for: $0, prefix: prefix, positionals: positionals) }
+        case .anyOf(let sources): return sources.flatMap { values(for: $0, prefix: prefix, typed: typed) }
         case .paths: return paths(prefix)
         case .guests(let filter): return guests(prefix, filter: filter)
         case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
@@ -112,10 +128,10 @@ struct Completer {
             }.sorted { $0.value < $1.value }
         case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
         case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
-        case .snapshots: return snapshots(prefix, positionals: positionals)
-        case .bridges: return bridges(prefix)
-        case .isos: return storageContent(prefix, content: "iso")
-        case .containerTemplates: return storageContent(prefix, content: "vztmpl")
+        case .snapshots: return snapshots(prefix, positionals: typed.positionals)
+        case .bridges: return bridges(prefix, node: typed.flags["node"] ?? contextNode)
+        case .isos: return storageContent(prefix, content: "iso", node: typed.flags["node"] ?? contextNode)
+        case .containerTemplates: return storageContent(prefix, content: "vztmpl", node: typed.flags["node"] ?? contextNode)
         case .upids:
             // Recent tasks with type, guest and start time beside them, as `task` verbs show them.
             let list = session.cache.extra("upids") {
@@ -278,8 +294,8 @@ struct Completer {
         session.context.path.node ?? { let names = snapshot()?.nodeNames ?? []; return names.count == 1 ? names.first : nil }()
     }
 
-    private func bridges(_ prefix: String) -> [Completion] {
-        guard let node = contextNode else { return [] }
+    private func bridges(_ prefix: String, node: String?) -> [Completion] {
+        guard let node else { return [] }
         let list = session.cache.extra("bridges:\(node)") {
             try (session.api().get("/nodes/\(node)/network", [("type", "any_bridge")]).array ?? []).compactMap { row in
                 row["iface"]?.string.map { Completion($0, detail: row["cidr"]?.string) }
@@ -288,14 +304,20 @@ struct Completer {
         return list.filter { $0.value.hasPrefix(prefix) }
     }
 
-    private func storageContent(_ prefix: String, content: String) -> [Completion] {
-        guard let node = contextNode else { return [] }
-        let list = session.cache.extra("\(content):\(node)") {
-            let storages = (snapshot()?.storages ?? []).filter { $0.node == node && $0.content.contains(content) }
+    /// Volumes of one content type on a node's storages; with no node known (neither typed with
+    /// `--node` nor the current place), those of the shared storages, which every node reaches:
+    /// one request per storage either way.
+    private func storageContent(_ prefix: String, content: String, node: String?) -> [Completion] {
+        let list = session.cache.extra("\(content):\(node ?? "shared")") {
+            var seen = Set<String>()
+            let storages = (snapshot()?.storages ?? []).filter { storage in
+                guard storage.content.contains(content), let id = storage.storage else { return false }
+                return node.map { storage.node == $0 } ?? (storage.shared && seen.insert(id).inserted)
+            }
             var out: [Completion] = []
             for storage in storages {
-                guard let id = storage.storage else { continue }
-                let rows = try session.api().get("/nodes/\(node)/storage/\(id)/content", [("content", content)]).array ?? []
+                guard let id = storage.storage, let onNode = storage.node else { continue }
+                let rows = try session.api().get("/nodes/\(onNode)/storage/\(id)/content", [("content", content)]).array ?? []
                 out += rows.compactMap { row in row["volid"]?.string.map { Completion($0, detail: row["size"]?.double.map(Humanize.bytes)) } }
             }
             return out
