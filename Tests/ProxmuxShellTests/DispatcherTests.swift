@@ -59,5 +59,11 @@ import PVESchema
         #expect(output.contains("--output text|json|yaml"))
         #expect(!shell.session.isConnected)
         #expect(shell.failure("help strat")?.contains("start") == true)
+        // Argument help texts start in one column.
+        let set = try shell.run("help set").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let name = set.first { $0.hasPrefix("  name ") } ?? "", value = set.first { $0.hasPrefix("  value ") } ?? ""
+        func column(_ line: String, _ help: String) -> Int? { line.firstRange(of: help).map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+        #expect(column(name, "variable or setting name") != nil)
+        #expect(column(name, "variable or setting name") == column(value, "the new value"), "\(name)\n\(value)")
     }
 }

@@ -51,8 +51,11 @@ public enum Help {
         if !spec.aliases.isEmpty { out += "\nAliases: " + spec.aliases.joined(separator: ", ") + "\n" }
         if !spec.arguments.isEmpty {
             out += "\nArguments:\n"
-            for arg in spec.arguments {
-                out += "  \(arg.name)\(arg.optional ? " (optional)" : "")  \(arg.help)\n"
+            // Help texts in one column, as for the flags below.
+            let names = spec.arguments.map { "  \($0.name)\($0.optional ? " (optional)" : "")" }
+            let column = (names.map(\.count).max() ?? 0) + 2
+            for (arg, name) in zip(spec.arguments, names) {
+                out += name + String(repeating: " ", count: column - name.count) + arg.help + "\n"
             }
         }
         out += "\nFlags:\n"

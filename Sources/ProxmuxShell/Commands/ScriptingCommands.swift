@@ -15,7 +15,7 @@ extension CommandSpec {
             examples: ["set vm 101", "set errexit off", "set output json", "set"],
             arguments: [
                 ArgumentSpec("name", help: "variable or setting name", completion: .anyOf([.settings, .variables]), optional: true),
-                ArgumentSpec("value", help: "the new value (a setting's values are offered; a variable's are any text, quoted if it has blanks)",
+                ArgumentSpec("value", help: "the new value: on or off, or an output format, for a setting; any text for a variable (quote it if it has blanks)",
                              completion: .settingValues, optional: true),
             ],
             run: { try ScriptingVerbs.set($0) }
