@@ -50,6 +50,8 @@ import Testing
     #expect(rows.allSatisfy { $0["status"] == "running" })
     let pve2 = try #require(try JSON.parse(try shell.run("tasks --node pve2 -o json")).array)
     #expect(pve2.allSatisfy { $0["node"] == "pve2" })
+    // A node that does not exist is named as the reason, not shown as an empty list.
+    #expect(shell.failure("tasks --node pve9") == "no node 'pve9' (nodes: pve1, pve2, pve3)")
     let guest = try #require(try JSON.parse(try shell.run("tasks --guest 105 -o json")).array)
     #expect(guest.count == 1)
     let ok = try #require(try JSON.parse(try shell.run("tasks --status ok --since 1h -o json")).array)

@@ -78,6 +78,8 @@ public enum TaskCommands {
         }
         let data = try apiCall("listing tasks") { try env.client.get("/cluster/tasks") }
         let rows = filter.apply((data.array ?? []).compactMap(TaskRow.init))
+        // No tasks of a node that does not exist is a typo: name the nodes instead.
+        if rows.isEmpty, let node = filter.node { try Listing.requireNode(node, inv.api()) }
         let now = TaskTime.now()
         return .table(Table(
             columns: [
