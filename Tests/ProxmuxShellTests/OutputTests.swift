@@ -12,6 +12,14 @@ import PVESchema
     @Test(arguments: [(Int64, String)]([(0, "-"), (9, "9s"), (125, "2m 5s"), (10_860, "3h 1m"), (273_605, "3d 4h")]))
     func durations(_ seconds: Int64, _ text: String) { #expect(Humanize.duration(seconds) == text) }
 
+    /// A task's run time reads 0s when it took under a second (a stopped guest's uptime of 0 is `-`);
+    /// PVE's 0/1 flags read no/yes.
+    @Test func elapsedTimesAndFlags() {
+        #expect(Humanize.cell(.int(0), .elapsed) == "0s" && Humanize.cell(.int(125), .elapsed) == "2m 5s")
+        #expect(Humanize.cell(.int(0), .duration) == "-")
+        #expect(Humanize.cell(.int(0), .flag) == "no" && Humanize.cell(.int(1), .flag) == "yes")
+    }
+
     @Test(arguments: [(Double, String)]([(0.125, "12.5%"), (1, "100.0%"), (-0.0001, "0.0%"), (2e20, "2e+22%")]))
     func percents(_ fraction: Double, _ text: String) { #expect(Humanize.percent(fraction: fraction) == text) }
 
@@ -46,7 +54,7 @@ import PVESchema
         ]
         let text = "[" + values.map { JSON.object([("v", $0)]).serialized() }.joined(separator: ",") + ",{}]"
         let rows = try JSONRows(parsing: Array(text.utf8), keys: ["v"])
-        for format in [ValueFormat.plain, .state, .bytes, .percent, .duration, .timestamp] {
+        for format in [ValueFormat.plain, .state, .bytes, .percent, .duration, .elapsed, .timestamp, .flag] {
             for row in 0..<rows.count {
                 var inPlace: [UInt8] = []
                 Humanize.appendCell(rows.scalar(row, key: 0), of: rows, row: row, key: 0, format, to: &inPlace)

@@ -89,7 +89,10 @@ public enum ValueFormat: Sendable {
     case plain
     case bytes
     case percent
+    /// Seconds as `3d 4h`; 0 as `-` (a stopped guest's uptime).
     case duration
+    /// Seconds as `duration` does, but 0 as `0s` (a task that took under a second).
+    case elapsed
     case timestamp
     case state
     /// PVE's booleans (`0`/`1`, e.g. a user's `enable`) as `no`/`yes`.

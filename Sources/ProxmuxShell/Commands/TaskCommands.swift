@@ -85,7 +85,7 @@ public enum TaskCommands {
             columns: [
                 Table.Column("starttime", "STARTED", format: .timestamp), Table.Column("node", "NODE"),
                 Table.Column("type", "TYPE"), Table.Column("id", "ID"), Table.Column("user", "USER"),
-                Table.Column("status", "STATUS", format: .state), Table.Column("duration", "DURATION", format: .duration),
+                Table.Column("status", "STATUS", format: .state), Table.Column("duration", "DURATION", format: .elapsed),
                 Table.Column("upid", "UPID"),
             ],
             rows: rows.map { row in

@@ -52,6 +52,8 @@ public enum Humanize {
             if let v = value.double { appendPercent(fraction: v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .duration:
             if let v = value.int { appendDuration(v, to: &out) } else { out.append(utf8: value.string ?? "") }
+        case .elapsed:
+            if let v = value.int { appendElapsed(v, to: &out) } else { out.append(utf8: value.string ?? "") }
         case .timestamp:
             out.append(utf8: value.int.map(timestamp) ?? value.string ?? "")
         case .flag:
@@ -81,6 +83,7 @@ public enum Humanize {
         case (.integer(let v), .percent): appendPercent(fraction: Double(v), to: &out)
         case (.number(let v), .percent): appendPercent(fraction: v, to: &out)
         case (.integer(let v), .duration): appendDuration(v, to: &out)
+        case (.integer(let v), .elapsed): appendElapsed(v, to: &out)
         case (.integer(let v), .flag): appendFlag(v, to: &out)
         default: appendCell(rows.value(row, key: key), format, to: &out)
         }
@@ -135,6 +138,10 @@ public enum Humanize {
         else if h > 0 { part(h, "h"); out.append(0x20); part(m, "m") }
         else if m > 0 { part(m, "m"); out.append(0x20); part(s, "s") }
         else { part(s, "s") }
+    }
+
+    static func appendElapsed<Sink: ByteSink & ~Copyable>(_ seconds: Int64, to out: inout Sink) {
+        if seconds == 0 { out.append(utf8: "0s") } else { appendDuration(seconds, to: &out) }
     }
 
     /// `12.3` (or `12` without `decimals`), rounded; values too large for that print as JSON numbers.

@@ -112,7 +112,7 @@ public struct Renderer {
         }
         let numeric = columns.indices.map { index in
             switch columns[index].format {
-            case .bytes, .percent, .duration: return true
+            case .bytes, .percent, .duration, .elapsed: return true
             default: return plainNumbers[index] && !rows.isEmpty
             }
         }
