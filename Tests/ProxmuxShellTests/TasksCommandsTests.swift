@@ -104,13 +104,23 @@ func tasksRejectsBadFilterValues(_ flags: [String: String]) {
 
 @Test func taskStopSendsDeleteToTheTasksNode() throws {
     let fake = FakeTaskCluster()
-    let upid = "UPID:pve2:00001234:00ABCDEF:6745A1B2:vzdump:101:root@pam:"
+    let upid = fake.addTask(node: "pve2", type: "vzdump", id: "101", batches: [["INFO: starting"], ["INFO: 10%"]], exit: "OK")
     let console = Console.capturing()
     let env = TaskEnvironment(client: fake, console: console, tasks: TaskCenter(), settings: ShellSettings())
     _ = try TaskCommands.runStop(invocation(TaskCommands.stop, [upid]), env)
     #expect(fake.mutations.map { "\($0.method) \($0.path)" } == ["DELETE /nodes/pve2/tasks/\(upid)"])
     #expect(console.capturedOutput.out.contains("stopping task vzdump 101 on pve2"))
     #expect(TaskCommands.stop.confirmation == .always)
+}
+
+/// PVE takes the stop of a task that has ended and does nothing; proxmux says so and sends nothing.
+@Test func stoppingAnEndedTaskSaysSoAndSendsNothing() throws {
+    let fake = FakeTaskCluster()
+    let upid = fake.addTask(node: "pve2", type: "vzdump", id: "101", batches: [], exit: "WARNINGS: 1")
+    let env = TaskEnvironment(client: fake, console: Console.capturing(), tasks: TaskCenter(), settings: ShellSettings())
+    let output = try TaskCommands.runStop(invocation(TaskCommands.stop, [upid]), env)
+    #expect(messageText(output) == "task vzdump 101 on pve2 had already ended (WARNINGS: 1); nothing to stop")
+    #expect(fake.mutations.isEmpty)
 }
 
 @Test func upidCompletionShowsTypeGuestAndStartTime() throws {

@@ -172,6 +172,11 @@ public enum TaskCommands {
     public static func runStop(_ inv: Invocation, _ env: TaskEnvironment) throws -> CommandOutput {
         let ref = try UPID.parseArgument(inv.arguments.first ?? "")
         let target = ref.id.isEmpty ? ref.type : "\(ref.type) \(ref.id)"
+        // PVE accepts the stop of a task that has ended and does nothing: say so instead.
+        let status = try apiCall("reading task \(ref.raw)") { try env.client.get(ref.tasksPath + "/status") }
+        if status["status"]?.string == "stopped" {
+            return .message("task \(target) on \(ref.node) had already ended (\(status["exitstatus"]?.string ?? "no exit status")); nothing to stop")
+        }
         env.note("stopping task \(target) on \(ref.node) (\(ref.raw))")
         try apiCall("stopping task \(ref.raw)") { try env.client.request(.delete, ref.tasksPath, []) }
         env.invalidateCache()
