@@ -68,16 +68,42 @@ extension CommandSpec {
 
 /// Handlers of the scripting verbs (kept apart from the table so the specs stay readable).
 enum ScriptingVerbs {
-    /// Settings reachable through `set`, with their valid values.
-    static let settingNames = ["errexit", "dryrun", "output", "noheader", "debug"]
+    /// A setting `set` reaches: its values, and how it reads from and writes to the session's
+    /// settings. The one list behind `set`, `set NAME`, the settings listing and TAB.
+    struct Setting: Sendable {
+        let name: String
+        let choices: [String]
+        let read: @Sendable (ShellSettings) -> String
+        /// Called with one of `choices` only.
+        let write: @Sendable (inout ShellSettings, String) -> Void
+
+        static func onOff(_ name: String, _ flag: WritableKeyPath<ShellSettings, Bool> & Sendable) -> Setting {
+            Setting(name: name, choices: ["on", "off"], read: { $0[keyPath: flag] ? "on" : "off" }, write: { $0[keyPath: flag] = $1 == "on" })
+        }
+    }
+
+    static let settings: [Setting] = [
+        .onOff("errexit", \.errexit),
+        .onOff("dryrun", \.dryRun),
+        Setting(name: "output", choices: ShellSettings.OutputFormat.allCases.map(\.rawValue), read: { $0.output.rawValue },
+                write: { settings, value in if let format = ShellSettings.OutputFormat(rawValue: value) { settings.output = format } }),
+        .onOff("noheader", \.noHeader),
+        .onOff("debug", \.debug),
+    ]
+
+    static func setting(named name: String) -> Setting? { settings.first { $0.name == name } }
 
     static func set(_ invocation: Invocation) throws -> CommandOutput {
         let session = invocation.session
         guard let name = invocation.arguments.first else { return .message(listing(session)) }
         let value = invocation.arguments.count > 1 ? invocation.arguments[1] : nil
-        if settingNames.contains(name) {
-            guard let value else { return .message("\(name) \(settingValue(name, session))") }
-            try applySetting(name, value, to: session)
+        if let setting = setting(named: name) {
+            guard let value else { return .message("\(name) \(setting.read(session.settings))") }
+            guard setting.choices.contains(value) else {
+                let valid = setting.choices == ["on", "off"] ? "on or off" : "one of " + setting.choices.joined(separator: ", ")
+                throw ShellError("set \(name): '\(value)' is not valid; use \(valid)")
+            }
+            setting.write(&session.settings, value)
             return .nothing
         }
         try validateName(name)
@@ -93,7 +119,7 @@ enum ScriptingVerbs {
 
     static func unset(_ invocation: Invocation) throws -> CommandOutput {
         guard let name = invocation.arguments.first else { throw ShellError("unset: name a variable, e.g. `unset vm`") }
-        if settingNames.contains(name) {
+        if setting(named: name) != nil {
             throw ShellError("unset: \(name) is a setting; change it with `set \(name) ...`")
         }
         guard invocation.session.variables.removeValue(forKey: name) != nil else {
@@ -148,56 +174,10 @@ enum ScriptingVerbs {
         }
     }
 
-    /// The values a setting takes, nil for a name that is not a setting.
-    static func settingChoices(_ name: String) -> [String]? {
-        switch name {
-        case "errexit", "dryrun", "noheader", "debug": return ["on", "off"]
-        case "output": return ShellSettings.OutputFormat.allCases.map(\.rawValue)
-        default: return nil
-        }
-    }
-
-    private static func onOff(_ name: String, _ value: String) throws -> Bool {
-        switch value {
-        case "on": return true
-        case "off": return false
-        default: throw ShellError("set \(name): '\(value)' is not valid; use on or off")
-        }
-    }
-
-    private static func applySetting(_ name: String, _ value: String, to session: Session) throws {
-        switch name {
-        case "errexit": session.settings.errexit = try onOff(name, value)
-        case "dryrun": session.settings.dryRun = try onOff(name, value)
-        case "noheader": session.settings.noHeader = try onOff(name, value)
-        case "debug": session.settings.debug = try onOff(name, value)
-        case "output":
-            guard let format = ShellSettings.OutputFormat(rawValue: value) else {
-                let valid = ShellSettings.OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ShellError("set output: '\(value)' is not valid; use one of \(valid)")
-            }
-            session.settings.output = format
-        default:
-            throw ShellError("set: unknown setting \(name)")
-        }
-    }
-
-    private static func settingValue(_ name: String, _ session: Session) -> String {
-        let s = session.settings
-        switch name {
-        case "errexit": return s.errexit ? "on" : "off"
-        case "dryrun": return s.dryRun ? "on" : "off"
-        case "noheader": return s.noHeader ? "on" : "off"
-        case "debug": return s.debug ? "on" : "off"
-        case "output": return s.output.rawValue
-        default: return ""
-        }
-    }
-
     /// Settings first, then variables sorted by name, as `NAME=value` lines. Values of variables
     /// named like secrets are hidden (`set NAME` still shows one on request).
     private static func listing(_ session: Session) -> String {
-        var lines = settingNames.map { "\($0) \(settingValue($0, session))" }
+        var lines = settings.map { "\($0.name) \($0.read(session.settings))" }
         lines += session.variables.keys.sorted().map { name in
             "\(name)=" + (HistoryPolicy.isSecretName(name) ? "(hidden)" : session.variables[name] ?? "")
         }

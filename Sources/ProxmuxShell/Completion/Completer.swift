@@ -109,10 +109,10 @@ struct Completer {
             // After `help api`, the words that can follow it (`get`, `set`...), not every verb again.
             return typed.positionals.isEmpty ? verbs(prefix) : subVerbs(of: typed.positionals.joined(separator: " "), prefix)
         case .variables: return session.variables.keys.sorted().filter { $0.hasPrefix(prefix) }.map { Completion($0) }
-        case .settings: return ScriptingVerbs.settingNames.filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "setting") }
+        case .settings: return ScriptingVerbs.settings.filter { $0.name.hasPrefix(prefix) }.map { Completion($0.name, detail: "setting") }
         case .settingValues:
-            guard let name = typed.positionals.first, let choices = ScriptingVerbs.settingChoices(name) else { return [] }
-            return choices.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
+            guard let name = typed.positionals.first, let setting = ScriptingVerbs.setting(named: name) else { return [] }
+            return setting.choices.filter { $0.hasPrefix(prefix) }.map { Completion($0) }
         case .anyOf(let sources): return sources.flatMap { values(for: $0, prefix: prefix, typed: typed) }
         case .paths: return paths(prefix)
         case .guests(let filter): return guests(prefix, filter: filter)
