@@ -47,6 +47,8 @@ import PVESim
         let alice = users.first { $0.hasPrefix("alice@pve") } ?? ""
         #expect(bob.split(separator: " ").dropFirst().first == "no", "bob is disabled in the seed: \(bob)")
         #expect(alice.split(separator: " ").dropFirst().first == "yes", "\(alice)")
+        let storages = try shell.run("ls -l /storage").split(separator: "\n")
+        #expect(storages.contains { $0.hasPrefix("nas ") && $0.hasSuffix(" yes") } && storages.contains { $0.hasPrefix("local ") && $0.hasSuffix(" no") })
         let acl = try shell.run("ls /access/acl")
         #expect(acl.contains("PROPAGATE") && acl.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("yes") || $0.hasSuffix("no") })
         let json = try shell.run("ls /access/users -o json")

@@ -93,7 +93,7 @@ enum Listing {
             .init("storage", "storage"), .init("node", "node"), .init("plugintype", "type"), .init("status", "status", format: .state),
             .init("disk", "used", format: .bytes), .init("maxdisk", "total", format: .bytes), .init("usage", "use%", format: .percent),
         ]
-        if long { columns += [.init("content", "content"), .init("shared", "shared")] }
+        if long { columns += [.init("content", "content"), .init("shared", "shared", format: .flag)] }
         return Table(columns: columns, rows: rows)
     }
 
