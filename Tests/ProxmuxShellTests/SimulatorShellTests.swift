@@ -114,6 +114,12 @@ import PVESim
         #expect(node.contains("cpu model:") && node.contains(" of 16 CPUs") && node.contains("guests:"))
         let nodeJSON = try JSON.parse(try shell.run("show pve1 -o json"))
         #expect(nodeJSON["pveversion"]?.string?.hasPrefix("pve-manager/") == true && nodeJSON["memory"]?["total"]?.int != nil)
+        // At a node, `show -o json` is the node's status alone: one request.
+        try shell.run("cd /nodes/pve1")
+        shell.cluster.reset()
+        _ = try shell.run("show -o json")
+        #expect(shell.cluster.calls.map { "\($0.0) \($0.1)" } == ["GET /nodes/pve1/status"])
+        try shell.run("cd /")
         let storage = try shell.run("show local-lvm")
         #expect(storage.contains("lvmthin"))
         #expect(storage.split(separator: "\n").contains { $0.hasPrefix("  pve1: available, ") && $0.contains(" GiB of ") })

@@ -69,7 +69,7 @@ enum OverviewCommands {
             }
             switch context.path {
             case .guest: return try showGuest(try inv.resolveGuest(nil), api, inv: inv)
-            case .node(let node), .nodeSection(let node, _): return try showNode(node, api, snapshot: try api.clusterSnapshot(), inv: inv)
+            case .node(let node), .nodeSection(let node, _): return try showNode(node, api, snapshot: nil, inv: inv)
             case .storage(let id): return try showStorage(id, api, snapshot: try api.clusterSnapshot(type: "storage"), inv: inv)
             default: throw ShellError("show: what? give a guest, node or storage, or cd into one")
             }
@@ -105,7 +105,7 @@ enum OverviewCommands {
         statusPairs.append(("uptime", text ? .string(Humanize.duration(uptime)) : .int(uptime)))
         if let cpu = current["cpu"]?.double { statusPairs.append(("cpu", text ? .string(Humanize.percent(fraction: cpu)) : .double(cpu))) }
         if let mem = current["mem"]?.double, let maxmem = current["maxmem"]?.double {
-            statusPairs.append(("memory", text ? .string("\(Humanize.bytes(mem)) of \(Humanize.bytes(maxmem))") : .object([("used", .double(mem)), ("total", .double(maxmem))])))
+            statusPairs.append(("memory", text ? .string(usage(mem, of: maxmem)) : .object([("used", .double(mem)), ("total", .double(maxmem))])))
         }
         if !guest.tags.isEmpty { statusPairs.append(("tags", .string(guest.tags.joined(separator: ";")))) }
         if let lock = current["lock"]?.string, !lock.isEmpty { statusPairs.append(("lock", .string(lock))) }
@@ -137,10 +137,12 @@ enum OverviewCommands {
     }
 
     /// A node: under `-o json|yaml` its status as PVE gives it (and its name); as text, what an
-    /// admin reads first (state, load, memory, disk, guests, versions) in humanised units.
-    static func showNode(_ node: String, _ api: APIBackend, snapshot: ClusterSnapshot, inv: Invocation) throws -> CommandOutput {
+    /// admin reads first (state, load, memory, disk, guests, versions) in humanised units, with
+    /// the node's state and guests from `snapshot` (read here when the caller has none).
+    static func showNode(_ node: String, _ api: APIBackend, snapshot known: ClusterSnapshot?, inv: Invocation) throws -> CommandOutput {
         let status = try api.get("/nodes/\(node)/status")
         guard inv.outputFormat == .text else { return .record(KeyOrder.sorted(status).setting("node", to: .string(node))) }
+        let snapshot = try known ?? api.clusterSnapshot()
         var pairs: [(String, JSON)] = [("node", .string(node))]
         if let state = snapshot.nodes.first(where: { $0.node == node })?.status { pairs.append(("status", .string(state))) }
         if let uptime = status["uptime"]?.int { pairs.append(("uptime", .string(Humanize.duration(uptime)))) }
