@@ -56,7 +56,7 @@ public final class CommandDispatcher: CommandExecutor {
         let renderer = Renderer(
             format: invocation.outputFormat, noHeader: invocation.has("noheader") || session.settings.noHeader,
             color: color && invocation.outputFormat == .text)
-        renderer.render(output, to: session.console)
+        renderer.render(consume output, to: session.console)
         session.console.flush()
     }
 

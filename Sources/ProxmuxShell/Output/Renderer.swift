@@ -18,23 +18,28 @@ public struct Renderer {
         self.color = color
     }
 
-    public func render(_ output: CommandOutput, to console: Console) {
-        switch output {
+    /// Consuming: a big table's rows are let go once its cells are formatted (see `textPieces`).
+    public func render(_ output: consuming CommandOutput, to console: Console) {
+        switch consume output {
         case .nothing: return
         case .message(let text):
             // Messages are for people; under -o json/yaml they go to stderr to keep pipes clean.
             console.line(text, to: format.humanStream)
         case .table(let table):
             switch format {
-            case .text: for piece in textPieces(table, inPiecesFrom: Renderer.piecesFrom) { console.write(bytes: piece) }
+            case .text: for piece in textPieces(consume table, inPiecesFrom: Renderer.piecesFrom) { console.write(bytes: piece) }
             case .json: console.write(bytes: Renderer.jsonRows(table.rows))
             case .yaml: console.write(YAML.emit(.array(table.rows.values)))
             }
-        case .record(let value), .json(let value):
+        case .record(let value):
             switch format {
-            case .text:
-                if case .record = output { console.write(recordText(value)) } else { console.write(bytes: Renderer.prettyJSON(value)) }
+            case .text: console.write(recordText(value))
             case .json: console.write(bytes: Renderer.prettyJSON(value))
+            case .yaml: console.write(YAML.emit(value))
+            }
+        case .json(let value):
+            switch format {
+            case .text, .json: console.write(bytes: Renderer.prettyJSON(value))
             case .yaml: console.write(YAML.emit(value))
             }
         }
@@ -92,13 +97,15 @@ public struct Renderer {
     /// in the order their rows lie in the answer's text, which is then read front to back (PVE
     /// lists guests in hash order, and a sorted table read in its own order waited on memory for
     /// most of its formatting); lines are laid out in the table's order.
-    func textPieces(_ table: Table, inPiecesFrom threshold: Int) -> [[UInt8]] {
+    ///
+    /// Consuming: once the cells are formatted, the rows (the answer's text and index, 4 MiB for
+    /// 10,000 guests) are let go, when nothing else holds them, before the lines are laid out, so
+    /// that the lines reuse memory already faulted in rather than take a fresh huge page after
+    /// the last byte of the answer.
+    func textPieces(_ table: consuming Table, inPiecesFrom threshold: Int) -> [[UInt8]] {
         let columns = table.columns
         guard !columns.isEmpty else { return [] }
-        let (rows, places) = table.rows.inTextOrder()
-        let pieceRows = Renderer.pieceRows(rows.count, from: threshold)
-        let pieces = stride(from: 0, to: rows.count, by: pieceRows).map { $0..<min($0 + pieceRows, rows.count) }
-        let parts = Renderer.inParallel(pieces) { FormattedCells(rows, columns, $0) }
+        let (parts, places, pieces, pieceRows, isEmpty) = Renderer.formattedCells(consume table, inPiecesFrom: threshold)
         let titles = columns.map { $0.title.uppercased() }
         var widths = titles.map { noHeader ? 0 : Renderer.width($0) }
         var excess = titles.map { noHeader ? 0 : $0.utf8.count - Renderer.width($0) }
@@ -113,7 +120,7 @@ public struct Renderer {
         let numeric = columns.indices.map { index in
             switch columns[index].format {
             case .bytes, .percent, .duration, .elapsed: return true
-            default: return plainNumbers[index] && !rows.isEmpty
+            default: return plainNumbers[index] && !isEmpty
             }
         }
         let layout = LineLayout(widths: widths, excess: excess, numeric: numeric, states: color ? columns.map { $0.format == .state } : nil)
@@ -137,6 +144,19 @@ public struct Renderer {
             }
         }
         return output
+    }
+
+    /// The cells of `table`'s rows, in pieces of `pieceRows` rows formatted in the order the rows
+    /// lie in the text, and each row's place in that order (nil: the same). The rows end with
+    /// this call.
+    private static func formattedCells(_ table: consuming Table, inPiecesFrom threshold: Int)
+        -> (parts: [FormattedCells], places: [Int32]?, pieces: [Range<Int>], pieceRows: Int, isEmpty: Bool) {
+        let columns = table.columns
+        let (rows, places) = table.rows.inTextOrder()
+        let pieceRows = Renderer.pieceRows(rows.count, from: threshold)
+        let pieces = stride(from: 0, to: rows.count, by: pieceRows).map { $0..<min($0 + pieceRows, rows.count) }
+        let parts = Renderer.inParallel(pieces) { FormattedCells(rows, columns, $0) }
+        return (parts, places, pieces, pieceRows, rows.isEmpty)
     }
 
     /// How many rows a piece of a table of `count` rows holds: all of them, below `threshold` or
