@@ -129,3 +129,42 @@ import PVESchema
         #expect(shell.cluster.count(.get, "/cluster/resources") == 1)
     }
 }
+
+/// `api` paths and parameters complete from the official schema, with the simulated cluster's
+/// objects where a path has a placeholder.
+@Suite struct APICompletionTests {
+    @Test func pathsWalkTheSchemaWithLiveObjects() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        #expect(shell.complete(["api", "get"], "") == ["/access/", "/cluster/", "/nodes/", "/pools/", "/storage/", "/version"])
+        #expect(shell.complete(["api", "get"], "/no") == ["/nodes/"])
+        #expect(shell.complete(["api", "get"], "/nodes/") == ["/nodes/pve1/", "/nodes/pve2/", "/nodes/pve3/"])
+        // Below qemu, only that node's VMs (the seed's web01, db01 and its template on pve1).
+        #expect(shell.complete(["api", "get"], "/nodes/pve1/qemu/") == ["/nodes/pve1/qemu/100/", "/nodes/pve1/qemu/102/", "/nodes/pve1/qemu/9000/"])
+        #expect(shell.complete(["api", "get"], "/nodes/pve2/lxc/") == ["/nodes/pve2/lxc/201/"])
+        // Only what answers the verb's method: POST has status/start, GET has status/current.
+        #expect(shell.complete(["api", "create"], "/nodes/pve1/qemu/100/status/st") == ["/nodes/pve1/qemu/100/status/start", "/nodes/pve1/qemu/100/status/stop"])
+        #expect(shell.complete(["api", "get"], "/nodes/pve1/qemu/100/status/") == ["/nodes/pve1/qemu/100/status/current"])
+        #expect(shell.complete(["api", "delete"], "/pools/") == ["/pools/lab", "/pools/prod"])
+        // A guest's snapshots, by name ("current" is not one).
+        try shell.run("api create /nodes/pve1/qemu/100/snapshot snapname=pre-upgrade")
+        #expect(shell.complete(["api", "get"], "/nodes/pve1/qemu/100/snapshot/") == ["/nodes/pve1/qemu/100/snapshot/pre-upgrade/"])
+        #expect(shell.complete(["api", "get"], "nodes").isEmpty, "paths start at /")
+    }
+
+    @Test func parametersAndTheirValuesComeFromTheEndpoint() throws {
+        let shell = try SimulatedShell()
+        defer { shell.stop() }
+        let config = "/nodes/pve1/qemu/100/config"
+        #expect(shell.complete(["api", "set", config], "os") == ["ostype="])
+        #expect(shell.complete(["api", "set", config], "ostype=l2") == ["ostype=l24", "ostype=l26"])
+        #expect(shell.complete(["api", "set", config], "onboot=") == ["onboot=0", "onboot=1"])
+        // Indexed parameters as the first free index; given ones are not offered again.
+        #expect(shell.complete(["api", "set", config], "net") == ["net0="])
+        #expect(shell.complete(["api", "set", config, "net0=virtio"], "net") == ["net1="])
+        #expect(shell.complete(["api", "set", config, "memory=2048"], "mem").isEmpty)
+        // Path parameters are the path's; an unknown path offers nothing.
+        #expect(!shell.complete(["api", "set", config], "").contains("vmid="))
+        #expect(shell.complete(["api", "set", "/no/such/path"], "").isEmpty)
+    }
+}

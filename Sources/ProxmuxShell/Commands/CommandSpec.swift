@@ -165,6 +165,11 @@ public enum CompletionSource: Sendable, Equatable {
     case settingValues
     /// Every candidate of each source, in order (`show` takes a guest, a node or a storage).
     case anyOf([CompletionSource])
+    /// An API path with an endpoint for `method` (`GET`...), from the schema, live objects for
+    /// its placeholders (`api get /nodes/pve1/qemu/<TAB>`).
+    case apiPaths(method: String)
+    /// `key=` of the endpoint at the path given before, then a key's values (`api set PATH ostype=<TAB>`).
+    case apiParameters(method: String)
 }
 
 public enum GuestFilter: Sendable, Equatable {

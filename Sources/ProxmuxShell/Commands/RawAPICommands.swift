@@ -16,8 +16,8 @@ enum RawAPICommands {
             discussion: "PATH is below /api2/json. Parameters are key=value words; values are sent as given (booleans as 0|1).",
             examples: examples,
             arguments: [
-                ArgumentSpec("PATH", help: "API path, e.g. /nodes/pve1/qemu", completion: .freeText("any API path; see `api get /` and the PVE API viewer")),
-                ArgumentSpec("PARAM", help: "key=value parameters", completion: .freeText("parameter names depend on the endpoint"), optional: true, variadic: true),
+                ArgumentSpec("PATH", help: "API path, e.g. /nodes/pve1/qemu", completion: .apiPaths(method: method.rawValue)),
+                ArgumentSpec("PARAM", help: "key=value parameters", completion: .apiParameters(method: method.rawValue), optional: true, variadic: true),
             ],
             needs: .cluster, mutates: mutates, confirmation: method == .delete ? .always : .never,
             run: { inv in

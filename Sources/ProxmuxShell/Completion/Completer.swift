@@ -89,7 +89,7 @@ struct Completer {
 
     // MARK: Sources
 
-    private func snapshot() -> ClusterSnapshot? {
+    func snapshot() -> ClusterSnapshot? {
         session.cache.current(using: { try session.api() })
     }
 
@@ -129,6 +129,8 @@ struct Completer {
         case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
         case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
         case .snapshots: return snapshots(prefix, positionals: typed.positionals)
+        case .apiPaths(let method): return apiPaths(prefix, method: method)
+        case .apiParameters(let method): return apiParameters(prefix, method: method, typed: typed)
         case .bridges: return bridges(prefix, node: typed.flags["node"] ?? contextNode)
         case .isos: return storageContent(prefix, content: "iso", node: typed.flags["node"] ?? contextNode)
         case .containerTemplates: return storageContent(prefix, content: "vztmpl", node: typed.flags["node"] ?? contextNode)
@@ -280,13 +282,17 @@ struct Completer {
 
     private func snapshots(_ prefix: String, positionals: [String]) -> [Completion] {
         guard let guest = targetGuest(positionals) else { return [] }
-        let list = session.cache.extra("snapshots:\(guest.vmid)") {
+        return snapshotNames(of: guest).filter { $0.value.hasPrefix(prefix) }
+    }
+
+    /// The guest's snapshots (not `current`, PVE's "you are here"), with their descriptions; cached.
+    func snapshotNames(of guest: Guest) -> [Completion] {
+        session.cache.extra("snapshots:\(guest.vmid)") {
             try (session.api().get(guest.apiPath + "/snapshot").array ?? []).compactMap { row in
                 guard let name = row["name"]?.string, name != "current" else { return nil }
                 return Completion(name, detail: row["description"]?.string)
             }
         }
-        return list.filter { $0.value.hasPrefix(prefix) }
     }
 
     /// The node in context (or the only node).
