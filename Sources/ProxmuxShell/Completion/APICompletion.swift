@@ -13,26 +13,29 @@ extension Completer {
         guard path.hasPrefix("/") else { return [] }
         let (directory, leaf) = Self.splitAfterLast("/", in: path)
         let typed = directory.split(separator: "/").map(String.init)
-        // Per offered segment: whether more lies below it, and its detail.
-        var found: [String: (deeper: Bool, detail: String?)] = [:]
-        var order: [String] = []
+        // The segments the schema has there, and whether more lies below each; a placeholder is
+        // then filled in once, however many endpoints share it (a VM has sixty below its id).
+        var segments: [String: Bool] = [:]
         for endpoint in APISchema.official.endpoints where endpoint.method == method {
-            let segments = endpoint.path.split(separator: "/").map(String.init)
-            guard segments.count > typed.count,
-                  zip(segments, typed).allSatisfy({ segment, word in Self.isPlaceholder(segment) || segment == word }) else { continue }
-            let segment = segments[typed.count]
-            let deeper = segments.count > typed.count + 1
+            let template = endpoint.path.split(separator: "/").map(String.init)
+            guard template.count > typed.count,
+                  zip(template, typed).allSatisfy({ segment, word in Self.isPlaceholder(segment) || segment == word }) else { continue }
+            let segment = template[typed.count], deeper = template.count > typed.count + 1
+            segments[segment] = (segments[segment] ?? false) || deeper
+        }
+        var found: [String: (deeper: Bool, detail: String?)] = [:]
+        for (segment, deeper) in segments {
             let candidates: [(String, String?)] = Self.isPlaceholder(segment)
-                ? objects(for: segment, template: segments, typed: typed)
+                ? objects(for: segment, typed: typed)
                 : [(segment, nil)]
             for (name, detail) in candidates where name.hasPrefix(leaf) {
-                if found[name] == nil { order.append(name) }
-                let known = found[name] ?? (false, detail)
-                found[name] = (known.deeper || deeper, known.detail ?? detail)
+                let known = found[name]
+                found[name] = ((known?.deeper ?? false) || deeper, known?.detail ?? detail)
             }
         }
-        return order.sorted().compactMap { name in
-            guard let entry = found[name] else { return nil }
+        // Ids in number order (`9000` after `102`), as listings show them.
+        return KeyOrder.sorted(Array(found.keys)).map { name in
+            let entry = found[name]!
             return Completion(directory + name + (entry.deeper ? "/" : ""), detail: entry.detail, appendSpace: !entry.deeper)
         }
     }
@@ -66,12 +69,19 @@ extension Completer {
 
     private static func isPlaceholder(_ segment: String) -> Bool { segment.hasPrefix("{") && segment.hasSuffix("}") }
 
-    /// The cluster's objects that can stand for `placeholder` at its place in `template`, given
-    /// the words typed for the segments before it (a VM id below `/nodes/pve1/qemu/` is one of
-    /// pve1's VMs; a snapshot name is one of that guest's snapshots).
-    private func objects(for placeholder: String, template: [String], typed: [String]) -> [(String, String?)] {
+    /// The cluster's objects that can stand for `placeholder` after the words typed for the
+    /// segments before it (a VM id below `/nodes/pve1/qemu/` is one of pve1's VMs; a snapshot
+    /// name is one of that guest's snapshots). PVE's paths name a node right after `nodes`, a
+    /// guest right after `qemu` or `lxc`.
+    private func objects(for placeholder: String, typed: [String]) -> [(String, String?)] {
         var bound: [String: String] = [:]
-        for (segment, word) in zip(template, typed) where Self.isPlaceholder(segment) { bound[String(segment.dropFirst().dropLast())] = word }
+        for (index, word) in typed.enumerated().dropFirst() {
+            switch typed[index - 1] {
+            case "nodes": bound["node"] = word
+            case "qemu", "lxc": bound["vmid"] = word
+            default: break
+            }
+        }
         guard let snapshot = snapshot() else { return [] }
         switch placeholder {
         case "{node}":
