@@ -100,7 +100,7 @@ func wizardInATerminal() throws {
     try t.waitFor("'abc' is not a whole number; enter the amount of memory in MiB (at least 16)")
     try t.waitFor("Memory in MiB [2048]:", count: 2)
     try t.type("1024", "Enter")
-    try t.waitFor("ballooning (empty: none):")
+    try t.waitFor("ballooning (empty: same as memory):")
     try t.type("", "Enter")
     try t.waitFor("Storage for the disk [local-lvm]:")
     try t.type("local", "Enter")
@@ -123,7 +123,7 @@ func wizardInATerminal() throws {
     try t.waitFor("bridge 'vmbr9' does not exist on pve1; bridges: vmbr0, vmbr1")
     try t.type("vmbr1", "Enter")
     try t.waitFor("Network card model [virtio]:")
-    for prompt in ["MAC address (empty: none):", "VLAN tag (empty: none):", "(yes/no) [yes]:", "[scsi0;ide2;net0]:"] {
+    for prompt in ["MAC address (empty: generated):", "VLAN tag (empty: untagged):", "(yes/no) [yes]:", "[scsi0;ide2;net0]:"] {
         try t.type("", "Enter")
         try t.waitFor(prompt)
     }

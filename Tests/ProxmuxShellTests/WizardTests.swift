@@ -9,7 +9,7 @@ private func colourWizard() -> Wizard {
                    validate: { answer, _ in try WizardStep.oneOf("colour")(answer, [Completion("red"), Completion("green")]) }),
         WizardStep(key: "coats", title: "Coats", question: "Coats", defaultValue: { _ in "2" },
                    validate: { answer, _ in try CreateVMWizard.positive(answer, what: "number of coats", min: 1) }),
-        WizardStep(key: "note", title: "Note", question: "Note", optional: true, validate: { answer, _ in answer }),
+        WizardStep(key: "note", title: "Note", question: "Note", whenEmpty: "no note", validate: { answer, _ in answer }),
     ], confirmation: "Paint?")
 }
 
@@ -29,8 +29,15 @@ private func colourWizard() -> Wizard {
     let out = console.capturedOutput.out
     #expect(out.contains("  choices: red, green\nColour: "))
     #expect(out.contains("Coats [2]: "))
-    #expect(out.contains("Note (empty: none): "))
+    #expect(out.contains("Note (empty: no note): "))
     #expect(out.contains("Paint? (yes/no) [yes]: "))
+}
+
+/// A step left empty reads as what that means (a MAC address is generated), not as a dash.
+@Test func anEmptyAnswerReadsAsWhatItMeansInTheSummary() {
+    let summary = colourWizard().summary(WizardAnswers(["colour": "red", "coats": "2", "note": ""]))
+    #expect(summary.contains("  Note    no note"))
+    #expect(summary.contains("  Colour  red"))
 }
 
 @Test func endOfInputAborts() throws {

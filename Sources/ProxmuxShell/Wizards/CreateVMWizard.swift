@@ -154,7 +154,7 @@ public enum CreateVMWizard {
                 defaultValue: { _ in "2048" },
                 validate: { answer, _ in try positive(answer, what: "amount of memory in MiB", min: 16) }),
             WizardStep(
-                key: "balloon", title: "Balloon min (MiB)", question: "Minimum memory in MiB for ballooning", optional: true,
+                key: "balloon", title: "Balloon min (MiB)", question: "Minimum memory in MiB for ballooning", whenEmpty: "same as memory",
                 validate: { answer, a in
                     let value = try positive(answer, what: "amount of memory in MiB", min: 0)
                     if let memory = a["memory"].flatMap({ Int64($0) }), let balloon = Int64(value), balloon > memory {
@@ -225,10 +225,10 @@ public enum CreateVMWizard {
                 defaultValue: { _ in "virtio" }, choices: { _ in choices(netModels) },
                 validate: { answer, _ in try WizardStep.oneOf("network model")(answer, choices(netModels)) }),
             WizardStep(
-                key: "mac", title: "MAC address", question: "MAC address", optional: true,
+                key: "mac", title: "MAC address", question: "MAC address", whenEmpty: "generated",
                 validate: { answer, _ in try validateMAC(answer) }),
             WizardStep(
-                key: "vlan", title: "VLAN tag", question: "VLAN tag", optional: true,
+                key: "vlan", title: "VLAN tag", question: "VLAN tag", whenEmpty: "untagged",
                 validate: { answer, _ in
                     guard let tag = Int(answer), (1...4094).contains(tag) else {
                         throw ShellError("'\(answer)' is not a VLAN tag; use a number from 1 to 4094, or leave it empty")

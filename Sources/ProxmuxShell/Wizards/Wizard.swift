@@ -33,8 +33,10 @@ public struct WizardStep {
     /// Must come from the user: when every required step has a flag, nothing is asked; on a
     /// non-terminal a missing one is an error.
     public let required: Bool
-    /// May stay empty (`""`: not set).
-    public let optional: Bool
+    /// What an empty answer means when the step may stay empty (`""`: not sent, PVE decides),
+    /// said in the question and the summary (`generated` for a MAC address); nil: an answer is needed.
+    public let whenEmpty: String?
+    public var optional: Bool { whenEmpty != nil }
     public let style: Style
     /// Suggested value given earlier answers (nil: none).
     public let defaultValue: (WizardAnswers) throws -> String?
@@ -45,7 +47,7 @@ public struct WizardStep {
     public let validate: (String, WizardAnswers) throws -> String
 
     public init(
-        key: String, title: String, question: String, required: Bool = false, optional: Bool = false,
+        key: String, title: String, question: String, required: Bool = false, whenEmpty: String? = nil,
         style: Style = .value,
         defaultValue: @escaping (WizardAnswers) throws -> String? = { _ in nil },
         choices: @escaping (WizardAnswers) throws -> [Completion] = { _ in [] },
@@ -55,7 +57,7 @@ public struct WizardStep {
         self.title = title
         self.question = question
         self.required = required
-        self.optional = optional
+        self.whenEmpty = whenEmpty
         self.style = style
         self.defaultValue = defaultValue
         self.choices = choices
@@ -169,7 +171,7 @@ public struct Wizard {
             if prompting, let prompter {
                 let suggestion = try answers[step.key].flatMap { $0.isEmpty ? nil : $0 } ?? step.defaultValue(answers)
                 let choices = try step.choices(answers)
-                let request = PromptRequest(question: step.question + (step.optional ? " (empty: none)" : ""),
+                let request = PromptRequest(question: step.question + (step.whenEmpty.map { " (empty: \($0))" } ?? ""),
                                             defaultValue: step.style == .switchFlag ? (suggestion ?? "no") : suggestion,
                                             choices: step.style == .switchFlag ? [Completion("yes"), Completion("no")] : choices)
                 switch prompter.ask(request) {
@@ -224,7 +226,7 @@ public struct Wizard {
         var lines = ["Summary:"]
         for step in steps {
             let value = answers[step.key] ?? ""
-            let shown = value.isEmpty ? "-" : value
+            let shown = value.isEmpty ? step.whenEmpty ?? "-" : value
             lines.append("  " + step.title + String(repeating: " ", count: width - step.title.count) + "  " + shown)
         }
         return lines.joined(separator: "\n")
