@@ -44,11 +44,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         // The contract: JSON values and the official PVE schema subset with its validator.
-        .target(name: "PVESchema", dependencies: ["CMemoryHints"]),
+        .target(name: "PVESchema", dependencies: ["CMemoryHints", "CCorePlacement"]),
         .target(name: "ProxmoxAPI", dependencies: ["CCurlShim", "PVESchema"]),
         // Cache prefetch and malloc's settings, which Swift has no word for (the table layout reads
         // its cells out of order; a big listing's blocks go on one heap on huge pages).
         .target(name: "CMemoryHints"),
+        // Which CPUs a thread may run on (the spare thread and the thread handing it work are kept
+        // on two different cores while a job is in flight).
+        .target(name: "CCorePlacement"),
         .target(name: "ProxmuxShell", dependencies: ["ProxmoxAPI", "PVESchema", "CEditLineShim", "CMemoryHints"]),
         .target(
             name: "PVESim",
@@ -65,7 +68,7 @@ let package = Package(
         .executableTarget(name: "pve-sim", dependencies: ["PVESim"]),
         // In-process measurements for scripts/bench (TAB latency); not installed.
         .executableTarget(name: "proxmux-bench", dependencies: ["ProxmuxShell", "PVESchema"], linkerSettings: shellExecutableLinking),
-        .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema", "PVESim"]),
+        .testTarget(name: "PVESchemaTests", dependencies: ["PVESchema", "PVESim", "CCorePlacement"]),
         .testTarget(name: "PVESimTests", dependencies: ["PVESim", "PVESchema"]),
         .testTarget(name: "ProxmoxAPITests", dependencies: ["ProxmoxAPI", "PVESim"]),
         .testTarget(name: "ProxmuxShellTests", dependencies: ["ProxmuxShell", "ProxmoxAPI", "PVESim"]),

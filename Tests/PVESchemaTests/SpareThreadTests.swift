@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
+import CCorePlacement
 @testable import PVESchema
 
 /// The spare thread runs handed-over work on another core; whoever waits for a job that has not
@@ -19,6 +20,38 @@ import Synchronization
             thread.withLock { $0 = pthread_self() }
             count.add(1, ordering: .relaxed)
         }
+    }
+
+    /// Whether this thread may run on two CPUs or more (else there is nothing to keep apart).
+    static let hasTwoCPUs = pmx_cpu_is_free() != 0
+
+    /// While a job is in flight its submitter keeps to the CPU it was on and the spare thread
+    /// runs on another; waiting for the job gives the submitter its CPUs back.
+    @Test(.enabled(if: hasTwoCPUs)) func aJobInFlightKeepsItsSubmitterAndTheSpareThreadApart() {
+        let spareCPU = Atomic<Int>(-1)
+        let job = SpareThread.shared.run { spareCPU.store(Int(pmx_cpu_now()), ordering: .releasing) }
+        #expect(pmx_cpu_is_free() == 0, "the submitter keeps to one CPU while the job is in flight")
+        let here = Int(pmx_cpu_now())
+        var waited = 0
+        while spareCPU.load(ordering: .acquiring) < 0, waited < 1000 {
+            usleep(1_000)
+            waited += 1
+        }
+        #expect(spareCPU.load(ordering: .acquiring) >= 0)
+        #expect(spareCPU.load(ordering: .acquiring) != here, "the spare thread ran on another CPU")
+        job.wait()
+        #expect(pmx_cpu_is_free() != 0, "waiting gave the submitter its CPUs back")
+    }
+
+    /// A job handed out while the submitter already keeps to one CPU (another job in flight)
+    /// leaves that alone: the CPUs come back with the outer job, not the inner one.
+    @Test(.enabled(if: hasTwoCPUs)) func anInnerJobLeavesTheOuterPlacementAlone() {
+        let outer = SpareThread.shared.run {}
+        let inner = SpareThread.shared.run {}
+        inner.wait()
+        #expect(pmx_cpu_is_free() == 0, "still kept by the outer job")
+        outer.wait()
+        #expect(pmx_cpu_is_free() != 0)
     }
 
     /// Left alone, a job is run by the spare thread; `wait` then returns at once.
