@@ -178,8 +178,8 @@ public final class SpareThread: Sendable {
 /// other idled: a wake-up brings the woken thread to the waker's CPU, and nothing moved it away
 /// within the few milliseconds a listing takes. A scheduler trace of 20 listings of 10,000 guests
 /// (perf, `sched_switch`) found the receiving and the indexing thread sharing one CPU in every
-/// run, taking turns for up to 20 ms of transfer with the other CPU idle; kept apart, every
-/// transfer took 3.5-4.0 ms. Nothing is done when the caller keeps to one CPU already (an
+/// run, taking turns for up to 20 ms of transfer with the other CPU idle; kept apart, 18 of 20
+/// transfers took 3.5-4.8 ms. Nothing is done when the caller keeps to one CPU already (an
 /// enclosing placement, `taskset`) or there is no other CPU.
 final class CorePlacement: Sendable {
     private let thread: Int32
