@@ -71,3 +71,21 @@ import Testing
     // The status answer has no end time; it comes from the node's task list.
     #expect(["0s", "1s", "2s"].contains(record["duration"]?.string ?? "none"), "\(show)")
 }
+
+/// A raw write that starts a task prints the task's id as text (as pvesh does) and is followed
+/// like a --no-wait one: `wait` waits for it and reports its end, and it is no longer running.
+@Test func aRawWriteThatStartsATaskIsFollowed() throws {
+    let shell = try TaskSimShell(taskSeconds: 0.3)
+    let out = try shell.run("api create /nodes/pve1/qemu/100/snapshot snapname=pre-upgrade")
+    #expect(out.hasPrefix("UPID:pve1:") && out.contains(":qmsnapshot:100:") && !out.contains("\""))
+    #expect(shell.dispatcher.promptSegments().runningTasks == 1)
+    try shell.run("wait")
+    #expect(shell.console.capturedOutput.out.contains("api create /nodes/pve1/qemu/100/snapshot: OK\n"))
+    #expect(shell.dispatcher.promptSegments().runningTasks == 0)
+    #expect(try shell.run("api get /nodes/pve1/qemu/100/snapshot").contains("pre-upgrade"))
+    // Under -o json the answer stays a JSON string; a write that starts no task is not followed.
+    #expect(try shell.run("api create /nodes/pve1/qemu/100/snapshot snapname=second -o json").hasPrefix("\"UPID:pve1:"))
+    try shell.run("wait")
+    try shell.run("api create /pools poolid=qa")
+    #expect(shell.dispatcher.promptSegments().runningTasks == 0)
+}

@@ -34,6 +34,9 @@ enum RawAPICommands {
                 }
                 let result = try inv.api().request(method, path, params)
                 if inv.isDryRun && mutates { return .nothing }
+                // A write that started a task answers with its id: the session follows it like a
+                // --no-wait one (its end is reported before the next prompt; `wait` waits for it).
+                if mutates, let upid = result.string.flatMap(UPID.init) { inv.session.tasks.register(upid, label: "api \(verb) \(path)") }
                 return output(result, format: inv.outputFormat)
             })
     }
@@ -59,6 +62,8 @@ enum RawAPICommands {
         case .array(let rows) where rows.allSatisfy({ $0.object != nil }) && !rows.isEmpty: return .table(Listing.generic(rows))
         case .object: return .record(result)
         case .null: return .nothing
+        // A bare string (a task id, a ticket) as text, as pvesh prints it; JSON keeps its quotes.
+        case .string(let text): return .message(text)
         default: return .json(result)
         }
     }
