@@ -146,6 +146,9 @@ import PVESchema
         #expect(shell.complete(["api", "create"], "/nodes/pve1/qemu/100/status/st") == ["/nodes/pve1/qemu/100/status/start", "/nodes/pve1/qemu/100/status/stop"])
         #expect(shell.complete(["api", "get"], "/nodes/pve1/qemu/100/status/") == ["/nodes/pve1/qemu/100/status/current"])
         #expect(shell.complete(["api", "delete"], "/pools/") == ["/pools/lab", "/pools/prod"])
+        // A node's storages, each once; pve3 has no tank.
+        #expect(shell.complete(["api", "get"], "/nodes/pve3/storage/") == ["/nodes/pve3/storage/local/", "/nodes/pve3/storage/local-lvm/", "/nodes/pve3/storage/nas/"])
+        #expect(shell.complete(["api", "get"], "/storage/t") == ["/storage/tank"])
         // A guest's snapshots, by name ("current" is not one).
         try shell.run("api create /nodes/pve1/qemu/100/snapshot snapname=pre-upgrade")
         #expect(shell.complete(["api", "get"], "/nodes/pve1/qemu/100/snapshot/") == ["/nodes/pve1/qemu/100/snapshot/pre-upgrade/"])

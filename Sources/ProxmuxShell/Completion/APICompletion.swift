@@ -93,10 +93,7 @@ extension Completer {
                 .filter { guest in (kind == nil || guest.kind == kind) && (bound["node"] == nil || guest.node == bound["node"]) }
                 .map { (String($0.vmid), "\($0.kind.short) \($0.name) \($0.status)") }
         case "{storage}":
-            var seen = Set<String>()
-            return snapshot.storages
-                .filter { storage in bound["node"] == nil || storage.node == bound["node"] }
-                .compactMap { storage in storage.storage.flatMap { seen.insert($0).inserted ? ($0, storage.plugintype) : nil } }
+            return storages("", content: nil, node: bound["node"]).map { ($0.value, $0.detail) }
         case "{poolid}":
             return snapshot.pools.map { ($0, "pool") }
         case "{snapname}":

@@ -117,15 +117,7 @@ struct Completer {
         case .paths: return paths(prefix)
         case .guests(let filter): return guests(prefix, filter: filter)
         case .nodes: return (snapshot()?.nodeNames ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "node") }
-        case .storages(let content):
-            let storages = snapshot()?.storages ?? []
-            var seen = Set<String>()
-            return storages.compactMap { storage -> Completion? in
-                guard let id = storage.storage, id.hasPrefix(prefix) else { return nil }
-                if let content, !storage.content.contains(content) { return nil }
-                guard seen.insert(id).inserted else { return nil }
-                return Completion(id, detail: storage.plugintype)
-            }.sorted { $0.value < $1.value }
+        case .storages(let content): return storages(prefix, content: content, node: nil)
         case .pools: return (snapshot()?.pools ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "pool") }
         case .tags: return (snapshot()?.tags ?? []).filter { $0.hasPrefix(prefix) }.map { Completion($0, detail: "tag") }
         case .snapshots: return snapshots(prefix, positionals: typed.positionals)
@@ -293,6 +285,19 @@ struct Completer {
                 return Completion(name, detail: row["description"]?.string)
             }
         }
+    }
+
+    /// Each storage once (a shared one is a row per node), by id, with its type: those holding
+    /// `content` and those of `node` when given.
+    func storages(_ prefix: String, content: String?, node: String?) -> [Completion] {
+        var seen = Set<String>()
+        return (snapshot()?.storages ?? []).compactMap { storage -> Completion? in
+            guard let id = storage.storage, id.hasPrefix(prefix) else { return nil }
+            if let content, !storage.content.contains(content) { return nil }
+            if let node, storage.node != node { return nil }
+            guard seen.insert(id).inserted else { return nil }
+            return Completion(id, detail: storage.plugintype)
+        }.sorted { $0.value < $1.value }
     }
 
     /// The node in context (or the only node).
